@@ -1,0 +1,364 @@
+#include "common/torrent_engine.h"
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/posix_disk_io.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <libtorrent/torrent_status.hpp>
+#include <libtorrent/write_resume_data.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "common/torrent_settings.h"
+
+namespace shoal {
+namespace {
+
+std::string HexOf(const lt::sha1_hash& h) {
+  std::ostringstream os;
+  os << h;
+  return os.str();
+}
+
+}  // namespace
+
+class TorrentEngine::Impl {
+ public:
+  Impl(const TorrentEngineOptions& options, TorrentEvents events)
+      : options_(options), events_(std::move(events)), log_(Logger("torrent")) {}
+
+  absl::Status Start(int* port) {
+    lt::session_params params(MakeTorrentSettings(options_));
+    params.disk_io_constructor = lt::posix_disk_io_constructor;
+    session_ = std::make_unique<lt::session>(std::move(params));
+    session_->set_alert_notify([this] {
+      std::lock_guard<std::mutex> l(mu_);
+      wake_ = true;
+      cv_.notify_one();
+    });
+    // Wait for the listen socket so the port we advertise is real.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (session_->is_listening() && session_->listen_port() != 0) break;
+      session_->wait_for_alert(lt::milliseconds(50));
+      std::vector<lt::alert*> alerts;
+      session_->pop_alerts(&alerts);
+      for (lt::alert* a : alerts) {
+        if (auto* f = lt::alert_cast<lt::listen_failed_alert>(a)) {
+          return absl::UnavailableError(absl::StrCat("data plane cannot listen on ", options_.listen_ip, ":",
+                                                     options_.listen_port, ": ", f->message(),
+                                                     " (check --ip / --data-port)"));
+        }
+      }
+    }
+    if (session_->listen_port() == 0) {
+      return absl::UnavailableError(absl::StrCat("data plane did not start listening on ", options_.listen_ip));
+    }
+    *port = session_->listen_port();
+    owner_ = std::thread([this] { OwnerLoop(); });
+    return absl::OkStatus();
+  }
+
+  // Runs fn on the owner thread and waits for it (inline when already there).
+  template <typename R>
+  R RunOnOwner(std::function<R(lt::session&)> fn) {
+    if (std::this_thread::get_id() == owner_.get_id()) return fn(*session_);
+    auto task = std::make_shared<std::packaged_task<R()>>([this, fn] { return fn(*session_); });
+    auto fut = task->get_future();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopped_) return R();
+      queue_.push_back([task] { (*task)(); });
+      cv_.notify_one();
+    }
+    return fut.get();
+  }
+
+  void Post(std::function<void(lt::session&)> fn) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return;
+    queue_.push_back([this, fn] { fn(*session_); });
+    cv_.notify_one();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+      cv_.notify_one();
+    }
+    if (owner_.joinable()) owner_.join();
+    session_.reset();
+  }
+
+  std::optional<SegmentTransferStatus> Status(const std::string& info_hash) const {
+    std::lock_guard<std::mutex> l(status_mu_);
+    auto it = status_.find(info_hash);
+    if (it == status_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  absl::StatusOr<std::string> Add(const std::string& bytes, const std::string& save_dir, bool complete,
+                                  const std::string& resume_path) {
+    lt::error_code ec;
+    auto ti = std::make_shared<lt::torrent_info>(lt::span<char const>(bytes.data(), static_cast<long>(bytes.size())),
+                                                 ec, lt::from_span);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("segment torrent does not parse: ", ec.message()));
+    std::string hash = HexOf(ti->info_hashes().v1);
+    lt::add_torrent_params atp;
+    if (!complete && !resume_path.empty()) {
+      auto resume = ReadFile(resume_path);
+      if (resume.ok()) {
+        lt::error_code rec;
+        atp = lt::read_resume_data(lt::span<char const>(resume->data(), static_cast<long>(resume->size())), rec);
+        if (rec) atp = lt::add_torrent_params();
+      }
+    }
+    atp.ti = ti;
+    atp.save_path = save_dir;
+    atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused |
+                   lt::torrent_flags::duplicate_is_error);
+    if (complete) atp.flags |= lt::torrent_flags::seed_mode;
+    return RunOnOwner<absl::StatusOr<std::string>>([&, hash](lt::session& s) -> absl::StatusOr<std::string> {
+      if (torrents_.contains(hash)) {
+        // Known already: upgrading to complete needs no action, libtorrent has the pieces.
+        return hash;
+      }
+      lt::error_code aec;
+      lt::torrent_handle h = s.add_torrent(std::move(atp), aec);
+      if (aec) return absl::InternalError(absl::StrCat("cannot add segment torrent ", hash, ": ", aec.message()));
+      torrents_[hash] = Entry{h, resume_path};
+      {
+        std::lock_guard<std::mutex> l(status_mu_);
+        status_.try_emplace(hash);
+      }
+      return hash;
+    });
+  }
+
+  void Connect(const std::string& hash, const std::vector<std::pair<std::string, int>>& eps) {
+    Post([this, hash, eps](lt::session&) {
+      auto it = torrents_.find(hash);
+      if (it == torrents_.end()) return;
+      for (const auto& [ip, port] : eps) {
+        lt::error_code ec;
+        auto addr = lt::make_address(ip, ec);
+        if (ec) continue;
+        try {
+          it->second.handle.connect_peer(lt::tcp::endpoint(addr, static_cast<unsigned short>(port)));
+        } catch (const std::exception& e) {
+          log_->warn("connect_peer {}:{} for segment {} failed: {}", ip, port, hash.substr(0, 12), e.what());
+        }
+      }
+    });
+  }
+
+  void RemoveTorrent(const std::string& hash) {
+    Post([this, hash](lt::session& s) {
+      auto it = torrents_.find(hash);
+      if (it == torrents_.end()) return;
+      s.remove_torrent(it->second.handle);
+      torrents_.erase(it);
+      std::lock_guard<std::mutex> l(status_mu_);
+      status_.erase(hash);
+    });
+  }
+
+  std::vector<bool> Have(const std::string& hash) {
+    return RunOnOwner<std::vector<bool>>([this, hash](lt::session&) {
+      std::vector<bool> out;
+      auto it = torrents_.find(hash);
+      if (it == torrents_.end()) return out;
+      lt::torrent_status st = it->second.handle.status(lt::torrent_handle::query_pieces);
+      for (int i = 0; i < st.pieces.size(); ++i) out.push_back(st.pieces.get_bit(lt::piece_index_t(i)));
+      return out;
+    });
+  }
+
+  std::thread::id owner_id() const { return owner_.get_id(); }
+
+ private:
+  struct Entry {
+    lt::torrent_handle handle;
+    std::string resume_path;
+    bool resume_dirty = true;
+  };
+
+  void OwnerLoop() {
+    auto next_update = std::chrono::steady_clock::now();
+    auto next_resume = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (true) {
+      std::deque<std::function<void()>> work;
+      bool stopping;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait_until(l, next_update, [this] { return wake_ || !queue_.empty() || stopping_; });
+        wake_ = false;
+        work.swap(queue_);
+        stopping = stopping_;
+      }
+      for (auto& w : work) w();
+      HandleAlerts();
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_update) {
+        session_->post_torrent_updates();
+        next_update = now + std::chrono::milliseconds(250);
+      }
+      if (now >= next_resume) {
+        SaveResume(/*all=*/false);
+        next_resume = now + std::chrono::seconds(5);
+      }
+      if (stopping) break;
+    }
+    SaveResume(/*all=*/true);
+    // Drain the save_resume_data alerts (bounded wait) so journals are flushed.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (pending_resume_ > 0 && std::chrono::steady_clock::now() < until) {
+      session_->wait_for_alert(lt::milliseconds(50));
+      HandleAlerts();
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    stopped_ = true;
+    for (auto& w : queue_) w();  // unblock waiters; they run against a still-live session
+    queue_.clear();
+  }
+
+  void SaveResume(bool all) {
+    for (auto& [hash, e] : torrents_) {
+      if (e.resume_path.empty() || (!all && !e.resume_dirty)) continue;
+      e.handle.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::only_if_modified);
+      e.resume_dirty = false;
+      pending_resume_++;
+    }
+  }
+
+  void HandleAlerts() {
+    std::vector<lt::alert*> alerts;
+    session_->pop_alerts(&alerts);
+    for (lt::alert* a : alerts) {
+      if (auto* su = lt::alert_cast<lt::state_update_alert>(a)) {
+        std::lock_guard<std::mutex> l(status_mu_);
+        for (const lt::torrent_status& st : su->status) {
+          std::string hash = HexOf(st.info_hashes.v1);
+          auto& s = status_[hash];
+          s.bytes_done = static_cast<uint64_t>(st.total_wanted_done);
+          s.finished = st.is_finished || st.is_seeding;
+          s.peers = st.num_peers;
+          s.download_rate = static_cast<uint64_t>(st.download_payload_rate);
+          s.upload_rate = static_cast<uint64_t>(st.upload_payload_rate);
+          s.total_download = static_cast<uint64_t>(st.total_payload_download);
+          s.total_upload = static_cast<uint64_t>(st.total_payload_upload);
+        }
+      } else if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) {
+        std::string hash = HexOf(pf->handle.info_hashes().v1);
+        if (auto it = torrents_.find(hash); it != torrents_.end()) it->second.resume_dirty = true;
+        if (events_.on_piece_finished) events_.on_piece_finished(hash, static_cast<int>(pf->piece_index));
+      } else if (auto* tf = lt::alert_cast<lt::torrent_finished_alert>(a)) {
+        std::string hash = HexOf(tf->handle.info_hashes().v1);
+        {
+          std::lock_guard<std::mutex> l(status_mu_);
+          auto& s = status_[hash];
+          s.finished = true;
+        }
+        if (auto it = torrents_.find(hash); it != torrents_.end()) {
+          it->second.resume_dirty = true;
+          if (!it->second.resume_path.empty()) {
+            it->second.handle.save_resume_data(lt::torrent_handle::save_info_dict);
+            pending_resume_++;
+          }
+        }
+        if (events_.on_torrent_finished) events_.on_torrent_finished(hash);
+      } else if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+        pending_resume_--;
+        std::string hash = HexOf(rd->handle.info_hashes().v1);
+        auto it = torrents_.find(hash);
+        if (it != torrents_.end() && !it->second.resume_path.empty()) {
+          std::vector<char> buf = lt::write_resume_data_buf(rd->params);
+          auto st = WriteFileAtomically(it->second.resume_path, std::string(buf.begin(), buf.end()));
+          if (!st.ok()) log_->warn("cannot save resume data for segment {}: {}", hash.substr(0, 12), st.message());
+        }
+      } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+        pending_resume_--;
+      } else if (auto* pb = lt::alert_cast<lt::peer_ban_alert>(a)) {
+        std::string hash = HexOf(pb->handle.info_hashes().v1);
+        log_->warn("segment {}: banned parent {} after a piece failed its hash", hash.substr(0, 12),
+                   pb->endpoint.address().to_string());
+        if (events_.on_peer_banned) {
+          events_.on_peer_banned(hash, pb->endpoint.address().to_string(), pb->endpoint.port());
+        }
+      } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
+        std::string hash = HexOf(fe->handle.info_hashes().v1);
+        std::string msg = absl::StrCat(fe->filename(), ": ", fe->error.message());
+        log_->error("segment {}: storage error {}", hash.substr(0, 12), msg);
+        if (events_.on_storage_error) events_.on_storage_error(hash, msg);
+      } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
+        log_->warn("segment {}: piece {} failed its hash check", HexOf(hf->handle.info_hashes().v1).substr(0, 12),
+                   static_cast<int>(hf->piece_index));
+      }
+    }
+  }
+
+  TorrentEngineOptions options_;
+  TorrentEvents events_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<lt::session> session_;
+  std::thread owner_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::deque<std::function<void()>> queue_;
+
+  // Owner thread only.
+  absl::flat_hash_map<std::string, Entry> torrents_;
+  int pending_resume_ = 0;
+
+  mutable std::mutex status_mu_;
+  absl::flat_hash_map<std::string, SegmentTransferStatus> status_;
+};
+
+absl::StatusOr<std::unique_ptr<TorrentEngine>> TorrentEngine::Create(const TorrentEngineOptions& options,
+                                                                     TorrentEvents events) {
+  auto impl = std::make_unique<Impl>(options, std::move(events));
+  int port = 0;
+  if (auto s = impl->Start(&port); !s.ok()) return s;
+  return std::unique_ptr<TorrentEngine>(new TorrentEngine(std::move(impl), port));
+}
+
+TorrentEngine::TorrentEngine(std::unique_ptr<Impl> impl, int port) : impl_(std::move(impl)), listen_port_(port) {}
+TorrentEngine::~TorrentEngine() { Stop(); }
+
+absl::StatusOr<std::string> TorrentEngine::AddSegment(const std::string& torrent_bytes, const std::string& save_dir,
+                                                      bool complete, const std::string& resume_path) {
+  return impl_->Add(torrent_bytes, save_dir, complete, resume_path);
+}
+void TorrentEngine::ConnectPeers(const std::string& info_hash,
+                                 const std::vector<std::pair<std::string, int>>& endpoints) {
+  impl_->Connect(info_hash, endpoints);
+}
+void TorrentEngine::Remove(const std::string& info_hash) { impl_->RemoveTorrent(info_hash); }
+std::optional<SegmentTransferStatus> TorrentEngine::Status(const std::string& info_hash) const {
+  return impl_->Status(info_hash);
+}
+std::vector<bool> TorrentEngine::HavePieces(const std::string& info_hash) { return impl_->Have(info_hash); }
+void TorrentEngine::Stop() {
+  if (impl_) impl_->Stop();
+}
+
+}  // namespace shoal

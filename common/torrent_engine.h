@@ -1,0 +1,79 @@
+// The libtorrent data plane of a seed or peer: one session, owned by one thread.
+// Every call from other threads is queued to the owner thread; libtorrent's
+// alert-notify callback only wakes it. No DHT, LSD, UPnP, NAT-PMP or trackers:
+// peers come only from the scheduler (ConnectPeers). Disk I/O is posix (pread/
+// pwrite), so the page cache does not show up as this process's RSS.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/transfer_config.h"
+
+namespace shoal {
+
+struct TorrentEngineOptions {
+  std::string listen_ip = "127.0.0.1";
+  int listen_port = 0;  // 0: any free port; listen_port() tells which
+  TransferConfig transfer;
+};
+
+// Called on the owner thread; must be short and must not call back into the
+// engine synchronously (queue work elsewhere instead).
+struct TorrentEvents {
+  std::function<void(const std::string& info_hash, int piece)> on_piece_finished;
+  std::function<void(const std::string& info_hash)> on_torrent_finished;
+  // A parent sent data that failed the piece hash and libtorrent banned it.
+  std::function<void(const std::string& info_hash, const std::string& peer_ip, int peer_port)> on_peer_banned;
+  // Storage failure (e.g. disk full); the torrent is paused.
+  std::function<void(const std::string& info_hash, const std::string& error)> on_storage_error;
+};
+
+struct SegmentTransferStatus {
+  uint64_t bytes_done = 0;
+  bool finished = false;
+  int peers = 0;
+  uint64_t download_rate = 0;
+  uint64_t upload_rate = 0;
+  uint64_t total_download = 0;  // payload bytes received this session
+  uint64_t total_upload = 0;
+};
+
+class TorrentEngine {
+ public:
+  static absl::StatusOr<std::unique_ptr<TorrentEngine>> Create(const TorrentEngineOptions& options,
+                                                               TorrentEvents events);
+  ~TorrentEngine();  // Stop()
+
+  int listen_port() const { return listen_port_; }
+
+  // Adds a segment torrent whose single file lives in save_dir (idempotent; returns
+  // the info-hash). complete=true: the data is known good (seed mode, no re-check).
+  // resume_path: libtorrent resume data is read from it when present and written
+  // to it periodically and on finish/stop, so a killed daemon resumes.
+  absl::StatusOr<std::string> AddSegment(const std::string& torrent_bytes, const std::string& save_dir,
+                                         bool complete, const std::string& resume_path);
+  void ConnectPeers(const std::string& info_hash, const std::vector<std::pair<std::string, int>>& endpoints);
+  void Remove(const std::string& info_hash);
+  std::optional<SegmentTransferStatus> Status(const std::string& info_hash) const;
+  // Piece indices the torrent has (for resume accounting); empty when unknown.
+  std::vector<bool> HavePieces(const std::string& info_hash);
+
+  // Saves resume data for every torrent and stops the session. Idempotent.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit TorrentEngine(std::unique_ptr<Impl> impl, int port);
+  std::unique_ptr<Impl> impl_;
+  int listen_port_;
+};
+
+}  // namespace shoal
