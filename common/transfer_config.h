@@ -24,6 +24,7 @@ struct TransferConfig {
   // Cutting blobs.
   uint64_t segment_size = 64ull << 20;
   uint32_t piece_size = 4u << 20;
+  uint64_t piece_size_bytes = 4u << 20;  // as configured; validated into piece_size
 
   // Deadline for moving `bytes` in one request.
   absl::Duration DeadlineFor(uint64_t bytes) const {

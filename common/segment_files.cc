@@ -1,0 +1,48 @@
+#include "common/segment_files.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/segment_torrent.h"
+
+namespace shoal {
+
+std::string SegmentTorrentPath(const BlobStore& store, const BlobDigest& d, SegmentIndex k) {
+  return absl::StrCat(store.SegmentPath(d, k), ".torrent");
+}
+
+std::string SegmentResumePath(const BlobStore& store, const BlobDigest& d, SegmentIndex k) {
+  return absl::StrCat(store.SegmentPath(d, k), ".resume");
+}
+
+absl::Status SaveSegmentMeta(const BlobStore& store, const BlobDigest& d, const v1::SegmentMeta& meta) {
+  return WriteFileAtomically(SegmentTorrentPath(store, d, meta.index()), meta.torrent());
+}
+
+absl::StatusOr<v1::SegmentMeta> LoadSegmentMeta(const BlobStore& store, const BlobDigest& d, SegmentIndex k,
+                                                 uint64_t length) {
+  auto bytes = ReadFile(SegmentTorrentPath(store, d, k));
+  if (!bytes.ok()) return bytes.status();
+  auto hash = SegmentTorrentInfoHash(*bytes);
+  if (!hash.ok()) return hash.status();
+  v1::SegmentMeta meta;
+  meta.set_index(k);
+  meta.set_torrent(*bytes);
+  meta.set_info_hash(*hash);
+  meta.set_length(length);
+  return meta;
+}
+
+v1::BlobLayout LayoutOf(const SegmentPlan& plan) {
+  v1::BlobLayout l;
+  l.set_size(plan.blob_size());
+  l.set_segment_size(plan.segment_size());
+  l.set_piece_size(plan.piece_size());
+  l.set_segment_count(plan.segment_count());
+  return l;
+}
+
+absl::StatusOr<SegmentPlan> PlanOf(const v1::BlobLayout& l) {
+  return SegmentPlan::Create(l.size(), l.segment_size(), l.piece_size());
+}
+
+}  // namespace shoal

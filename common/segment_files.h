@@ -1,0 +1,23 @@
+// Per-segment files kept beside a blob's data in the BlobStore: the segment's
+// .torrent (so a restarted daemon can seed/resume without the scheduler) and
+// libtorrent's resume data.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/blob_store.h"
+#include "shoal/v1/scheduler.pb.h"
+
+namespace shoal {
+
+std::string SegmentTorrentPath(const BlobStore& store, const BlobDigest& d, SegmentIndex k);
+std::string SegmentResumePath(const BlobStore& store, const BlobDigest& d, SegmentIndex k);
+absl::Status SaveSegmentMeta(const BlobStore& store, const BlobDigest& d, const v1::SegmentMeta& meta);
+// NotFound when the segment's torrent was never saved.
+absl::StatusOr<v1::SegmentMeta> LoadSegmentMeta(const BlobStore& store, const BlobDigest& d, SegmentIndex k,
+                                                 uint64_t length);
+v1::BlobLayout LayoutOf(const SegmentPlan& plan);
+absl::StatusOr<SegmentPlan> PlanOf(const v1::BlobLayout& layout);
+
+}  // namespace shoal
