@@ -43,8 +43,7 @@ absl::Duration RetryPolicy::Backoff(uint32_t failed_attempts) {
 }
 
 RetryPolicy::Decision RetryPolicy::OnFailure(const absl::Status& status, int http_status,
-                                             absl::Duration retry_after,
-                                             uint32_t failed_attempts) {
+                                             absl::Duration retry_after, uint32_t failed_attempts) {
   Decision d;
   if (!IsRetryable(status, http_status)) return d;
   if (max_attempts_ != 0 && failed_attempts >= max_attempts_) return d;
@@ -79,16 +78,15 @@ void TransferWatchdog::OnBytes(uint64_t n) {
 std::optional<absl::Status> TransferWatchdog::Expired() {
   absl::Time now = clock_.Now();
   if (now - last_progress_ >= stall_timeout_) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("no byte arrived for ", absl::FormatDuration(now - last_progress_),
-                     " (stall_timeout ", absl::FormatDuration(stall_timeout_), ") after ", total_,
-                     " bytes"));
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no byte arrived for ", absl::FormatDuration(now - last_progress_), " (stall_timeout ",
+        absl::FormatDuration(stall_timeout_), ") after ", total_, " bytes"));
   }
   if (now - start_ >= deadline_) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "transfer did not finish within its deadline of ", absl::FormatDuration(deadline_),
-        " (deadline_base + bytes / min_rate) after ", total_,
-        " bytes; lower min_rate if the origin is legitimately this slow"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("transfer did not finish within its deadline of ",
+                     absl::FormatDuration(deadline_), " (deadline_base + bytes / min_rate) after ",
+                     total_, " bytes; lower min_rate if the origin is legitimately this slow"));
   }
   return std::nullopt;
 }
