@@ -75,24 +75,30 @@ absl::Status BlobStore::SaveMeta(const BlobDigest& d, const BlobMeta& m) const {
   return WriteFileAtomically(absl::StrCat(BlobDir(d), "/meta.json"), j.dump());
 }
 
-absl::Status BlobStore::Prepare(const BlobDigest& d, const SegmentPlan& plan) const {
+absl::Status BlobStore::Prepare(const BlobDigest& d, const SegmentPlan& plan, bool create_segment_files) const {
   auto existing = LoadMeta(d);
-  if (existing.ok() && existing->size == plan.blob_size() &&
-      existing->segment_size == plan.segment_size() && existing->piece_size == plan.piece_size()) {
-    return absl::OkStatus();
-  }
+  bool same = existing.ok() && existing->size == plan.blob_size() &&
+              existing->segment_size == plan.segment_size() && existing->piece_size == plan.piece_size();
   std::error_code ec;
-  if (existing.ok()) fs::remove_all(BlobDir(d), ec);
-  fs::create_directories(BlobDir(d), ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", BlobDir(d), ": ", ec.message()));
-  for (SegmentIndex k = 0; k < plan.segment_count(); ++k) {
+  if (!same) {
+    fs::remove_all(BlobDir(d), ec);
+    fs::create_directories(BlobDir(d), ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot create ", BlobDir(d), ": ", ec.message()));
+  }
+  for (SegmentIndex k = 0; create_segment_files && k < plan.segment_count(); ++k) {
     std::string path = SegmentPath(d, k);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
-    int rc = ::ftruncate(fd, static_cast<off_t>(plan.SegmentLength(k)));
+    struct stat st;
+    int rc = ::fstat(fd, &st);
+    // Sparse: sizing the file allocates nothing; existing data is kept.
+    if (rc == 0 && static_cast<uint64_t>(st.st_size) != plan.SegmentLength(k)) {
+      rc = ::ftruncate(fd, static_cast<off_t>(plan.SegmentLength(k)));
+    }
     ::close(fd);
     if (rc != 0) return absl::InternalError(absl::StrCat("cannot size ", path, ": ", strerror(errno)));
   }
+  if (same) return absl::OkStatus();
   BlobMeta m;
   m.size = plan.blob_size();
   m.segment_size = plan.segment_size();

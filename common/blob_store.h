@@ -48,7 +48,9 @@ class BlobStore {
   // Makes the entry for a blob with this layout: directory, meta (unverified) and
   // sparse segment files of their final lengths. Keeps existing data when the
   // recorded layout is the same; resets the entry when it differs.
-  absl::Status Prepare(const BlobDigest& d, const SegmentPlan& plan) const;
+  // create_segment_files=false leaves file creation to libtorrent (a peer), so
+  // libtorrent never re-checks sparse files it did not write.
+  absl::Status Prepare(const BlobDigest& d, const SegmentPlan& plan, bool create_segment_files = true) const;
   bool IsVerified(const BlobDigest& d) const;
   absl::Status MarkVerified(const BlobDigest& d) const;
   absl::Status Discard(const BlobDigest& d) const;

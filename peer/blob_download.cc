@@ -1,0 +1,654 @@
+#include "peer/blob_download.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/blob_fetcher.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/segment_files.h"
+#include "common/segment_torrent.h"
+
+namespace shoal {
+namespace {
+constexpr auto kWakeInterval = std::chrono::milliseconds(200);
+constexpr absl::Duration kProgressInterval = absl::Seconds(1);
+}  // namespace
+
+BlobDownload::BlobDownload(PeerContext* ctx, BlobRequest request, std::string job_id, RegistryCredentials creds)
+    : ctx_(ctx), request_(std::move(request)), job_id_(std::move(job_id)), creds_(std::move(creds)),
+      log_(Logger("peer")) {}
+
+BlobDownload::~BlobDownload() {
+  Cancel("shutting down");
+  Join();
+}
+
+void BlobDownload::Start() {
+  auto self = shared_from_this();
+  worker_ = std::thread([self] { self->Run(); });
+}
+
+void BlobDownload::Cancel(const std::string& reason) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (done_) return;
+  cancel_ = true;
+  if (fallback_reason_.empty()) fallback_reason_ = reason;
+  cv_.notify_all();
+}
+
+void BlobDownload::Join() {
+  if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
+}
+
+bool BlobDownload::finished() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return done_;
+}
+
+absl::Status BlobDownload::result() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return status_;
+}
+
+// ---- BlobTransfer ----
+
+absl::StatusOr<uint64_t> BlobDownload::WaitForSize(absl::Duration timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, absl::ToChronoNanoseconds(timeout), [&] { return plan_.has_value() || done_; });
+  if (plan_) return plan_->blob_size();
+  if (done_ && !status_.ok()) return status_;
+  return absl::DeadlineExceededError(
+      absl::StrCat("size of ", request_.digest.str(), " not known after ", absl::FormatDuration(timeout)));
+}
+
+absl::StatusOr<uint64_t> BlobDownload::WaitReadable(uint64_t want_end, absl::Duration timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto readable = [&]() -> uint64_t {
+    if (!plan_) return 0;
+    uint64_t size = plan_->blob_size();
+    if (verified_) return size;
+    // The final bytes wait for the digest check: a reader never gets a whole blob that does not match.
+    return std::min(hashed_upto_, size == 0 ? 0 : size - 1);
+  };
+  cv_.wait_for(l, absl::ToChronoNanoseconds(timeout),
+               [&] { return readable() >= want_end || (done_ && !status_.ok()) || verified_; });
+  if (done_ && !status_.ok()) return status_;
+  return readable();
+}
+
+absl::StatusOr<size_t> BlobDownload::Read(uint64_t offset, char* buf, size_t len) {
+  BlobMeta meta;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!plan_) return absl::FailedPreconditionError("blob size not known yet");
+    meta.size = plan_->blob_size();
+    meta.segment_size = plan_->segment_size();
+    meta.piece_size = plan_->piece_size();
+  }
+  return ctx_->store->ReadAt(request_.digest, meta, offset, buf, len);
+}
+
+// ---- engine events ----
+
+void BlobDownload::OnPieceFinished(const std::string& info_hash, int piece) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& s : segments_) {
+    if (s.info_hash == info_hash && piece >= 0 && static_cast<size_t>(piece) < s.pieces.size()) {
+      s.pieces[piece] = true;
+      cv_.notify_all();
+      return;
+    }
+  }
+}
+
+void BlobDownload::OnTorrentFinished(const std::string& info_hash) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& s : segments_) {
+    if (s.info_hash == info_hash) {
+      s.finished = true;
+      std::fill(s.pieces.begin(), s.pieces.end(), true);
+      cv_.notify_all();
+      return;
+    }
+  }
+}
+
+void BlobDownload::OnPeerBanned(const std::string& info_hash, const std::string& ip, int port) {
+  std::lock_guard<std::mutex> l(mu_);
+  banned_reports_.push_back(absl::StrCat(info_hash, "|", ip, ":", port));
+  cv_.notify_all();
+}
+
+void BlobDownload::OnStorageError(const std::string& info_hash, const std::string& error) {
+  std::lock_guard<std::mutex> l(mu_);
+  storage_error_ = error;
+  cv_.notify_all();
+}
+
+void BlobDownload::Reconnect() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!done_) {
+      reconnect_ = true;  // the worker reopens the stream
+      cv_.notify_all();
+      return;
+    }
+    if (!verified_) return;
+  }
+  OpenStream();  // a held blob: tell the new scheduler we can serve it
+}
+
+// ---- worker ----
+
+void BlobDownload::Run() {
+  const BlobDigest& d = request_.digest;
+  if (auto meta = ctx_->store->LoadMeta(d); meta.ok() && meta->verified) {
+    RunHeld(*meta);
+    return;
+  }
+  LoadFromDisk();
+  if (!WaitForScheduler(*ctx_->channel, absl::Seconds(3))) {
+    RunOrigin(absl::StrCat("scheduler ", ctx_->config.scheduler, " is unreachable"));
+    return;
+  }
+  if (!RunSwarm()) {
+    std::string why;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (cancel_) {
+        done_ = true;
+        status_ = absl::CancelledError(absl::StrCat("download of ", d.str(), " cancelled: ", fallback_reason_));
+        cv_.notify_all();
+        return;
+      }
+      why = fallback_reason_;
+    }
+    RunOrigin(why);
+  }
+}
+
+// A verified blob in the cache: serve it, and seed it to other peers.
+void BlobDownload::RunHeld(const BlobMeta& meta) {
+  auto plan = SegmentPlan::Create(meta.size, meta.segment_size, meta.piece_size);
+  if (!plan.ok()) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ApplyLayout(LayoutOf(*plan));
+    hashed_upto_ = meta.size;
+    verified_ = true;
+    done_ = true;
+    status_ = absl::OkStatus();
+    cv_.notify_all();
+  }
+  for (SegmentIndex k = 0; k < plan->segment_count() && meta.size > 0; ++k) {
+    auto seg = LoadSegmentMeta(*ctx_->store, request_.digest, k, plan->SegmentLength(k));
+    if (!seg.ok()) return;  // fetched from the origin without torrents: serve only
+    ctx_->route_segment(seg->info_hash(), request_.digest);
+    auto added = ctx_->engine->AddSegment(seg->torrent(), ctx_->store->BlobDir(request_.digest), true, "");
+    if (!added.ok()) return;
+    std::lock_guard<std::mutex> l(mu_);
+    Segment& s = segments_[k];
+    s.info_hash = *added;
+    s.added = s.finished = s.have_sent = true;
+    std::fill(s.pieces.begin(), s.pieces.end(), true);
+  }
+  if (WaitForScheduler(*ctx_->channel, absl::Seconds(1))) OpenStream();
+}
+
+// A restarted peer picks up the layout and segment torrents it saved before.
+void BlobDownload::LoadFromDisk() {
+  auto meta = ctx_->store->LoadMeta(request_.digest);
+  if (!meta.ok()) return;
+  auto plan = SegmentPlan::Create(meta->size, meta->segment_size, meta->piece_size);
+  if (!plan.ok()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  v1::BlobLayout layout = LayoutOf(*plan);
+  ApplyLayout(layout);
+  for (SegmentIndex k = 0; k < plan->segment_count(); ++k) {
+    auto seg = LoadSegmentMeta(*ctx_->store, request_.digest, k, plan->SegmentLength(k));
+    if (seg.ok()) pending_metas_.push_back(*seg);
+  }
+}
+
+void BlobDownload::ApplyLayout(const v1::BlobLayout& layout) {
+  if (plan_) return;
+  auto plan = PlanOf(layout);
+  if (!plan.ok()) {
+    fallback_reason_ = absl::StrCat("scheduler sent a bad layout: ", plan.status().message());
+    return;
+  }
+  plan_ = *plan;
+  segments_.resize(plan_->segment_count());
+  for (SegmentIndex k = 0; k < plan_->segment_count(); ++k) {
+    segments_[k].pieces.assign(plan_->PieceCount(k), false);
+    if (plan_->SegmentLength(k) == 0) segments_[k].finished = true;
+  }
+  cv_.notify_all();
+}
+
+void BlobDownload::OnMessage(const v1::AnnounceResponse& resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  switch (resp.kind_case()) {
+    case v1::AnnounceResponse::kLayout:
+      ApplyLayout(resp.layout());
+      break;
+    case v1::AnnounceResponse::kSegment:
+      pending_metas_.push_back(resp.segment());
+      break;
+    case v1::AnnounceResponse::kParents:
+      for (const auto& p : resp.parents().parents()) {
+        endpoint_to_host_[absl::StrCat(p.ip(), ":", p.port())] = p.host_id();
+      }
+      pending_parents_.push_back(resp.parents());
+      break;
+    case v1::AnnounceResponse::kGoToOrigin:
+      fallback_reason_ = absl::StrCat("scheduler said go to origin: ", resp.go_to_origin().reason());
+      break;
+    case v1::AnnounceResponse::kUpstreamFailed:
+      fallback_reason_ = absl::StrCat("the seed could not fetch it: ", resp.upstream_failed().reason());
+      break;
+    case v1::AnnounceResponse::kCancel:
+      cancel_ = true;
+      fallback_reason_ = absl::StrCat("cancelled by the scheduler: ", resp.cancel().reason());
+      break;
+    default:
+      break;
+  }
+  cv_.notify_all();
+}
+
+void BlobDownload::OpenStream() {
+  v1::AnnounceOpen open;
+  open.set_host_id(ctx_->config.host_id);
+  open.mutable_blob()->set_digest(request_.digest.str());
+  open.mutable_blob()->set_registry(request_.origin.registry);
+  open.mutable_blob()->set_repository(request_.origin.repository);
+  open.set_want(true);
+  open.set_job_id(job_id_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    open.set_verified(verified_);
+    for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+      if (segments_[k].finished) open.add_have_segments(k);
+    }
+    stream_closed_ = false;
+    reconnect_ = false;
+  }
+  std::weak_ptr<BlobDownload> weak = weak_from_this();
+  auto next = AnnounceStream::Open(
+      *ctx_->stub, open,
+      [weak](const v1::AnnounceResponse& r) {
+        if (auto self = weak.lock()) self->OnMessage(r);
+      },
+      [weak](const absl::Status&) {
+        if (auto self = weak.lock()) {
+          std::lock_guard<std::mutex> l(self->mu_);
+          self->stream_closed_ = true;
+          self->cv_.notify_all();
+        }
+      });
+  std::unique_ptr<AnnounceStream> old;
+  {
+    std::lock_guard<std::mutex> l(stream_mu_);
+    old = std::move(stream_);
+    stream_ = std::move(next);
+  }
+}
+
+void BlobDownload::Send(const v1::AnnounceRequest& req) {
+  std::lock_guard<std::mutex> l(stream_mu_);
+  if (stream_) stream_->Send(req);
+}
+
+void BlobDownload::AddPendingSegments() {
+  std::deque<v1::SegmentMeta> metas;
+  std::deque<v1::ParentSet> parents;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!plan_) return;  // metadata is useless until the layout is known
+    metas.swap(pending_metas_);
+    parents.swap(pending_parents_);
+  }
+  for (const auto& m : metas) {
+    if (m.index() >= segments_.size()) continue;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (segments_[m.index()].added) continue;
+    }
+    if (auto s = SaveSegmentMeta(*ctx_->store, request_.digest, m); !s.ok()) {
+      log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
+    }
+    ctx_->route_segment(m.info_hash(), request_.digest);
+    auto added = ctx_->engine->AddSegment(m.torrent(), ctx_->store->BlobDir(request_.digest), /*complete=*/false,
+                                          SegmentResumePath(*ctx_->store, request_.digest, m.index()));
+    if (!added.ok()) {
+      log_->error("blob {} segment {}: {}", request_.digest.Short(), m.index(), added.status().message());
+      continue;
+    }
+    std::vector<bool> have = ctx_->engine->HavePieces(*added);
+    std::lock_guard<std::mutex> l(mu_);
+    Segment& seg = segments_[m.index()];
+    seg.info_hash = *added;
+    seg.added = true;
+    for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i) seg.pieces[i] = seg.pieces[i] || have[i];
+  }
+  for (const auto& p : parents) {
+    std::string hash;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (p.segment_index() >= segments_.size() || !segments_[p.segment_index()].added) {
+        pending_parents_.push_back(p);  // metadata not here yet: keep for the next round
+        continue;
+      }
+      hash = segments_[p.segment_index()].info_hash;
+    }
+    std::vector<std::pair<std::string, int>> eps;
+    for (const auto& parent : p.parents()) {
+      if (parent.host_id() == ctx_->config.host_id) continue;
+      eps.emplace_back(parent.ip(), static_cast<int>(parent.port()));
+    }
+    log_->debug("blob {} segment {}: {} parents", request_.digest.Short(), p.segment_index(), eps.size());
+    ctx_->engine->ConnectPeers(hash, eps);
+  }
+}
+
+uint64_t BlobDownload::ContiguousEnd() const {
+  if (!plan_) return 0;
+  uint64_t end = 0;
+  for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+    const Segment& s = segments_[k];
+    uint64_t seg_len = plan_->SegmentLength(k);
+    uint32_t n = 0;
+    while (n < s.pieces.size() && s.pieces[n]) ++n;
+    if (n == s.pieces.size()) {
+      end += seg_len;
+      continue;
+    }
+    end += uint64_t{n} * plan_->piece_size();
+    break;
+  }
+  return end;
+}
+
+uint64_t BlobDownload::BytesDone() const {
+  if (!plan_) return 0;
+  uint64_t done = 0;
+  for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+    const Segment& s = segments_[k];
+    for (size_t i = 0; i < s.pieces.size(); ++i) {
+      if (!s.pieces[i]) continue;
+      uint64_t start = uint64_t{i} * plan_->piece_size();
+      done += std::min<uint64_t>(plan_->piece_size(), plan_->SegmentLength(k) - start);
+    }
+  }
+  return done;
+}
+
+// Hashes newly contiguous bytes (just written, so read back from page cache).
+void BlobDownload::AdvanceHash() {
+  uint64_t from, to;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    from = hashed_upto_;
+    to = ContiguousEnd();
+  }
+  if (to <= from) return;
+  std::vector<char> buf(1 << 20);
+  uint64_t pos = from;
+  while (pos < to) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), to - pos));
+    auto n = Read(pos, buf.data(), want);
+    if (!n.ok() || *n == 0) {
+      log_->warn("blob {}: cannot read back bytes at {}: {}", request_.digest.Short(), pos,
+                 n.ok() ? "short read" : std::string(n.status().message()));
+      break;
+    }
+    sha256_.Update(buf.data(), *n);
+    pos += *n;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  hashed_upto_ = pos;
+  cv_.notify_all();
+}
+
+bool BlobDownload::RunSwarm() {
+  const BlobDigest& d = request_.digest;
+  OpenStream();
+  absl::Time last_progress_at = absl::Now();
+  absl::Time last_report_at = absl::InfinitePast();
+  absl::Time closed_since = absl::InfinitePast();
+  uint64_t last_bytes = 0, report_bytes = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, kWakeInterval, [&] {
+        return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() || !pending_metas_.empty() ||
+               !pending_parents_.empty() || reconnect_ || (plan_ && ContiguousEnd() > hashed_upto_);
+      });
+      if (cancel_ || !fallback_reason_.empty()) return false;
+      if (!storage_error_.empty()) {
+        std::string err = storage_error_;
+        l.unlock();
+        Finish(absl::ResourceExhaustedError(absl::StrCat("storing ", d.str(), " on ", ctx_->config.host_id,
+                                                         " failed: ", err, " (partial data kept for a retry)")));
+        return true;
+      }
+    }
+    AddPendingSegments();
+    // Refresh piece bitmaps from libtorrent: covers pieces known from resume data.
+    std::vector<std::pair<SegmentIndex, std::string>> unfinished;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+        if (segments_[k].added && !segments_[k].finished) unfinished.emplace_back(k, segments_[k].info_hash);
+      }
+    }
+    for (const auto& [k, hash] : unfinished) {
+      auto st = ctx_->engine->Status(hash);
+      if (st && st->finished) OnTorrentFinished(hash);
+    }
+    AdvanceHash();
+
+    std::vector<std::string> banned;
+    std::vector<SegmentIndex> newly_have;
+    uint64_t bytes_done, size = 0;
+    bool all_hashed = false, stream_closed, reconnect;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      banned.swap(banned_reports_);
+      for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+        Segment& s = segments_[k];
+        if (!s.finished && !s.pieces.empty() && std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; })) {
+          s.finished = true;
+        }
+        if (s.finished && !s.have_sent && plan_->SegmentLength(k) > 0) {
+          s.have_sent = true;
+          newly_have.push_back(k);
+        }
+      }
+      bytes_done = BytesDone();
+      if (plan_) {
+        size = plan_->blob_size();
+        all_hashed = hashed_upto_ == size;
+      }
+      stream_closed = stream_closed_;
+      reconnect = reconnect_;
+    }
+    for (SegmentIndex k : newly_have) {
+      v1::AnnounceRequest req;
+      req.mutable_have()->set_index(k);
+      Send(req);
+    }
+    for (const std::string& b : banned) {
+      std::string ep = b.substr(b.find('|') + 1);
+      v1::AnnounceRequest req;
+      req.mutable_failure()->set_reason("piece failed its hash; parent banned");
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = endpoint_to_host_.find(ep);
+      if (it != endpoint_to_host_.end()) req.mutable_failure()->set_parent_host_id(it->second);
+      Send(req);
+    }
+    if (all_hashed) {
+      std::string got = sha256_.FinalHex();
+      if (got != d.hex()) {
+        log_->error("blob {}: bytes from the swarm hash to sha256:{}, not the digest; discarding and refetching",
+                    d.Short(), got.substr(0, 12));
+        std::lock_guard<std::mutex> l(mu_);
+        fallback_reason_ = "swarm bytes did not match the digest";
+        return false;
+      }
+      Finish(absl::OkStatus());
+      return true;
+    }
+    absl::Time now = absl::Now();
+    if (bytes_done != last_bytes) {
+      last_bytes = bytes_done;
+      last_progress_at = now;
+    }
+    if (now - last_report_at >= kProgressInterval && !stream_closed) {
+      double secs = last_report_at == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(now - last_report_at);
+      v1::AnnounceRequest req;
+      req.mutable_blob_progress()->set_bytes_done(bytes_done);
+      req.mutable_blob_progress()->set_rate_bps(secs > 0 ? static_cast<uint64_t>((bytes_done - report_bytes) / secs) : 0);
+      Send(req);
+      last_report_at = now;
+      report_bytes = bytes_done;
+    }
+    // No progress for the stall timeout: ask for fresh parents for what is missing.
+    if (now - last_progress_at >= ctx_->config.transfer.stall_timeout && !stream_closed) {
+      std::vector<SegmentIndex> missing;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+          if (segments_[k].added && !segments_[k].finished) missing.push_back(k);
+        }
+      }
+      for (SegmentIndex k : missing) {
+        v1::AnnounceRequest req;
+        req.mutable_need_parents()->set_index(k);
+        Send(req);
+      }
+      log_->warn("blob {}: no progress for {}; asked the scheduler for new parents", d.Short(),
+                 absl::FormatDuration(ctx_->config.transfer.stall_timeout));
+      last_progress_at = now;
+    }
+    // Scheduler gone: transfers already running continue; reconnect when it is back,
+    // and go to the origin only if nothing moves meanwhile.
+    if (reconnect) {
+      OpenStream();
+      closed_since = absl::InfinitePast();
+    } else if (stream_closed) {
+      if (closed_since == absl::InfinitePast()) {
+        closed_since = now;
+        log_->warn("blob {}: announce stream to scheduler {} lost; data keeps moving, reconnecting", d.Short(),
+                   ctx_->config.scheduler);
+      }
+      if (WaitForScheduler(*ctx_->channel, absl::Milliseconds(200))) {
+        OpenStream();
+        closed_since = absl::InfinitePast();
+      } else if (now - closed_since >= ctx_->config.transfer.stall_timeout && now - last_progress_at >= absl::Seconds(2)) {
+        std::lock_guard<std::mutex> l(mu_);
+        fallback_reason_ = absl::StrCat("scheduler ", ctx_->config.scheduler, " unreachable for ",
+                                        absl::FormatDuration(now - closed_since), " and no progress");
+        return false;
+      }
+    }
+  }
+}
+
+void BlobDownload::RunOrigin(const std::string& why) {
+  const BlobDigest& d = request_.digest;
+  log_->warn("blob {}: {}; fetching it from the origin {} directly", d.Short(), why, request_.origin.registry);
+  std::vector<std::string> hashes;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& s : segments_) {
+      if (s.added) hashes.push_back(s.info_hash);
+      s = Segment{};
+    }
+    segments_.clear();
+    plan_.reset();
+    hashed_upto_ = 0;
+  }
+  for (const auto& h : hashes) ctx_->engine->Remove(h);
+  sha256_ = Hasher(Hasher::Kind::kSha256);
+  if (why.find("did not match") != std::string::npos) (void)ctx_->store->Discard(d);
+  auto origin = MakeHttpOriginClient(MakeOriginClientOptions(ctx_->config), creds_);
+  BlobFetcher fetcher(*origin, *ctx_->store, ctx_->config.transfer, Clock::Real());
+  BlobFetchEvents events;
+  events.on_layout = [&](const SegmentPlan& plan) {
+    v1::AnnounceRequest req;
+    *req.mutable_layout() = LayoutOf(plan);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ApplyLayout(req.layout());
+    }
+    Send(req);
+  };
+  // What this peer fetched itself it seeds at once, with the same deterministic
+  // segment torrents a seed would make, so other peers can use it as a parent.
+  events.on_segment = [&](SegmentIndex k, const std::vector<std::string>& pieces) {
+    SegmentIndex count;
+    uint64_t length;
+    uint32_t piece_size;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!plan_) return;
+      count = plan_->segment_count();
+      length = plan_->SegmentLength(k);
+      piece_size = plan_->piece_size();
+    }
+    if (k >= count || length == 0) return;
+    auto torrent = MakeSegmentTorrent(BlobStore::SegmentFileName(k), length, piece_size, pieces);
+    if (!torrent.ok()) return;
+    v1::SegmentMeta meta;
+    meta.set_index(k);
+    meta.set_torrent(torrent->bencoded);
+    meta.set_info_hash(torrent->info_hash_hex);
+    meta.set_length(length);
+    (void)SaveSegmentMeta(*ctx_->store, d, meta);
+    ctx_->route_segment(meta.info_hash(), d);
+    auto added = ctx_->engine->AddSegment(meta.torrent(), ctx_->store->BlobDir(d), /*complete=*/true, "");
+    if (!added.ok()) return;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      Segment& seg = segments_[k];
+      seg.info_hash = *added;
+      seg.added = seg.finished = seg.have_sent = true;
+      std::fill(seg.pieces.begin(), seg.pieces.end(), true);
+    }
+    v1::AnnounceRequest req;
+    *req.mutable_segment_ready() = meta;
+    Send(req);
+  };
+  events.on_progress = [&](uint64_t, uint64_t contiguous) {
+    std::lock_guard<std::mutex> l(mu_);
+    hashed_upto_ = contiguous;
+    cv_.notify_all();
+  };
+  absl::Status st = fetcher.Fetch(d, request_.origin, events, &cancel_);
+  Finish(st);
+}
+
+void BlobDownload::Finish(absl::Status status) {
+  const BlobDigest& d = request_.digest;
+  if (status.ok() && !ctx_->store->IsVerified(d)) status = ctx_->store->MarkVerified(d);
+  v1::AnnounceRequest req;
+  if (status.ok()) {
+    log_->info("blob {} verified and cached", d.Short());
+    req.mutable_done();
+  } else {
+    log_->warn("blob {} failed: {}", d.Short(), status.message());
+    req.mutable_failed()->set_reason(std::string(status.message()));
+  }
+  Send(req);
+  std::lock_guard<std::mutex> l(mu_);
+  if (status.ok() && plan_) hashed_upto_ = plan_->blob_size();
+  verified_ = status.ok();
+  status_ = status;
+  done_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace shoal

@@ -1,0 +1,124 @@
+// One blob on its way onto this node. Joins the blob's swarm through the
+// scheduler (announce stream: layout, segment metadata, parents), adds each
+// segment torrent to the node's libtorrent session as its metadata arrives,
+// hashes the blob's contiguous prefix as pieces land (so readers can stream it
+// in order and the digest is known the moment the last piece lands), and marks
+// the cache entry verified only when the sha256 matches. Falls back to the
+// origin when the scheduler says so, is unreachable, or the seed failed.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/blob_store.h"
+#include "common/daemon_config.h"
+#include "common/hashing.h"
+#include "common/scheduler_client.h"
+#include "common/segment_plan.h"
+#include "common/torrent_engine.h"
+#include "peer/blob_provider.h"
+
+namespace shoal {
+
+// What a download needs from the node; owned by the provider.
+struct PeerContext {
+  DaemonConfig config;
+  BlobStore* store = nullptr;
+  TorrentEngine* engine = nullptr;
+  std::shared_ptr<grpc::Channel> channel;
+  v1::Scheduler::Stub* stub = nullptr;
+  RegistryCredentials default_creds;
+  // Registers info-hash -> download so engine events reach it.
+  std::function<void(const std::string& info_hash, const BlobDigest& digest)> route_segment;
+};
+
+class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<BlobDownload> {
+ public:
+  BlobDownload(PeerContext* ctx, BlobRequest request, std::string job_id, RegistryCredentials creds);
+  ~BlobDownload() override;
+
+  void Start();
+  void Cancel(const std::string& reason);
+  void Join();
+  bool finished() const;  // verified or failed
+  absl::Status result() const;
+  const BlobDigest& digest() const { return request_.digest; }
+
+  // BlobTransfer
+  absl::StatusOr<uint64_t> WaitForSize(absl::Duration timeout) override;
+  absl::StatusOr<uint64_t> WaitReadable(uint64_t want_end, absl::Duration timeout) override;
+  absl::StatusOr<size_t> Read(uint64_t offset, char* buf, size_t len) override;
+
+  // Engine events (called on the engine's owner thread; only record and wake).
+  void OnPieceFinished(const std::string& info_hash, int piece);
+  void OnTorrentFinished(const std::string& info_hash);
+  void OnPeerBanned(const std::string& info_hash, const std::string& ip, int port);
+  void OnStorageError(const std::string& info_hash, const std::string& error);
+  // The scheduler came back: reopen the announce stream.
+  void Reconnect();
+
+ private:
+  struct Segment {
+    std::string info_hash;
+    bool added = false;
+    bool finished = false;
+    bool have_sent = false;
+    std::vector<bool> pieces;
+  };
+
+  void Run();
+  bool RunSwarm();  // false: fall back to the origin (fallback_reason_ says why)
+  void RunOrigin(const std::string& why);
+  void OpenStream();
+  void OnMessage(const v1::AnnounceResponse& resp);
+  void ApplyLayout(const v1::BlobLayout& layout);  // mu_ held
+  void LoadFromDisk();
+  void RunHeld(const BlobMeta& meta);
+  void AddPendingSegments();
+  void AdvanceHash();
+  void Finish(absl::Status status);
+  void Send(const v1::AnnounceRequest& req);
+  uint64_t ContiguousEnd() const;  // mu_ held
+  uint64_t BytesDone() const;      // mu_ held
+
+  PeerContext* ctx_;
+  BlobRequest request_;
+  std::string job_id_;
+  RegistryCredentials creds_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<SegmentPlan> plan_;
+  std::vector<Segment> segments_;
+  std::deque<v1::SegmentMeta> pending_metas_;
+  std::deque<v1::ParentSet> pending_parents_;
+  absl::flat_hash_map<std::string, std::string> endpoint_to_host_;  // "ip:port" -> host id
+  std::vector<std::string> banned_reports_;                         // "info_hash|ip:port"
+  std::string fallback_reason_;
+  std::string storage_error_;
+  bool stream_closed_ = false;
+  bool reconnect_ = false;
+  bool origin_bytes_readable_ = false;  // origin fallback: contiguous_origin_ is readable
+  uint64_t contiguous_origin_ = 0;
+  uint64_t hashed_upto_ = 0;
+  bool verified_ = false;
+  bool done_ = false;
+  absl::Status status_;
+  std::atomic<bool> cancel_{false};
+
+  Hasher sha256_{Hasher::Kind::kSha256};  // worker thread only
+  std::unique_ptr<AnnounceStream> stream_;  // worker thread only (Send locks stream_mu_)
+  std::mutex stream_mu_;
+  std::thread worker_;
+};
+
+}  // namespace shoal
