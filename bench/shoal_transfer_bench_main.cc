@@ -1,0 +1,169 @@
+// shoal-transfer-bench: one blob moved seed -> one peer over loopback, against
+// curl fetching the same blob straight from docker-registry in the same run.
+// Prints MB/s and CPU-seconds per GB on each side, and the ratio to curl.
+//
+//   build/bin/shoal-transfer-bench [--size 1GiB] [--runs 3]
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "bench/proc_stats.h"
+#include "common/options.h"
+#include "testkit/image_builder.h"
+#include "testkit/image_pusher.h"
+#include "testkit/net_util.h"
+#include "testkit/registry_process.h"
+#include "testkit/subprocess.h"
+#include "testkit/temp_dir.h"
+
+namespace shoal::bench {
+namespace {
+
+using testkit::Subprocess;
+
+struct Run {
+  double seconds = 0;
+  double cpu_a = 0;  // curl | seed
+  double cpu_b = 0;  // registry | peer
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+std::unique_ptr<Subprocess> StartDaemon(const std::string& dir, const std::string& name,
+                                        std::vector<std::string> args) {
+  args.insert(args.begin(), absl::StrCat(SHOAL_BIN_DIR, "/", name));
+  testkit::SubprocessOptions o;
+  o.argv = args;
+  o.log_path = absl::StrCat(dir, "/", name, "-", testkit::FreePort().value_or(0), ".log");
+  auto p = Subprocess::Start(o);
+  if (!p.ok()) {
+    std::fprintf(stderr, "cannot start %s: %s\n", name.c_str(), std::string(p.status().message()).c_str());
+    std::exit(1);
+  }
+  if (auto s = (*p)->WaitForLogLine(absl::StrCat(name, " ready"), absl::Seconds(30)); !s.ok()) {
+    std::fprintf(stderr, "%s did not become ready:\n%s\n", name.c_str(), (*p)->LogTail().c_str());
+    std::exit(1);
+  }
+  return std::move(*p);
+}
+
+// GET url into a file; returns wall seconds and fails loudly on a short body.
+double CurlToFile(const std::string& url, const std::string& out, uint64_t size) {
+  absl::Time t0 = absl::Now();
+  auto r = testkit::RunCommand({"curl", "-sf", "-o", out, url}, absl::Minutes(10));
+  double secs = absl::ToDoubleSeconds(absl::Now() - t0);
+  struct stat st;
+  if (!r.ok() || r->exit_code != 0 || ::stat(out.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != size) {
+    std::fprintf(stderr, "GET %s failed (%s)\n", url.c_str(), r.ok() ? r->output.c_str() : "no curl");
+    std::exit(1);
+  }
+  ::unlink(out.c_str());
+  return secs;
+}
+
+int Main(int argc, char** argv) {
+  uint64_t size = 1ull << 30;
+  uint32_t runs = 3;
+  std::string segment = "64MiB", piece = "4MiB";
+  OptionSet options("shoal-transfer-bench", "seed -> peer over loopback vs curl from the registry");
+  options.AddBytes("size", &size, "blob size");
+  options.AddUint("runs", &runs, "repetitions of each measurement (median reported)");
+  options.AddString("segment-size", &segment, "shoal segment size");
+  options.AddString("piece-size", &piece, "shoal piece size");
+  auto outcome = options.Parse(argc, argv);
+  if (!outcome.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(outcome.status().message()).c_str());
+    return 2;
+  }
+  if (*outcome == OptionSet::Outcome::kExitOk) return 0;
+
+  auto tmp = testkit::TempDir::Create("shoal-transfer-bench");
+  if (!tmp.ok()) return 1;
+  const std::string dir = tmp->path();
+  std::printf("generating a %s blob and pushing it to docker-registry...\n", FormatByteSize(size).c_str());
+  testkit::ImageSpec spec;
+  spec.layer_sizes = {size};
+  auto image = testkit::BuildImage(spec, dir + "/image");
+  auto registry = testkit::RegistryProcess::Start({});
+  if (!image.ok() || !registry.ok()) {
+    std::fprintf(stderr, "setup failed\n");
+    return 1;
+  }
+  if (auto s = testkit::PushImage(*image, {(*registry)->url()}); !s.ok()) {
+    std::fprintf(stderr, "push failed: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  const testkit::BlobFile& blob = image->platforms[0].layers[0];
+  const std::string reg = (*registry)->host_port();
+  const std::string path = absl::StrCat("/v2/", spec.repository, "/blobs/", blob.digest);
+
+  // Baseline: curl straight from the registry.
+  std::vector<double> curl_secs, curl_cpu;
+  for (uint32_t i = 0; i < runs; ++i) {
+    double c0 = ChildrenCpuSeconds();
+    curl_secs.push_back(CurlToFile(absl::StrCat((*registry)->url(), path), dir + "/curl.out", size));
+    curl_cpu.push_back(ChildrenCpuSeconds() - c0);
+  }
+
+  // shoal: scheduler, one seed; a first peer pulls (the seed fetches from the origin
+  // meanwhile), then each run a fresh peer pulls from the seed alone.
+  std::string sched_addr = testkit::HostPort("127.0.0.1", *testkit::FreePort());
+  auto scheduler = StartDaemon(dir, "shoal-scheduler",
+                               {"--listen", sched_addr, "--http-listen",
+                                testkit::HostPort("127.0.0.1", *testkit::FreePort()), "--data-dir", dir + "/sched"});
+  std::string seed_ip = "127.0.0.2";
+  auto seed = StartDaemon(dir, "shoal-seed",
+                          {"--scheduler", sched_addr, "--ip", seed_ip, "--data-dir", dir + "/seed",
+                           "--insecure-registry", reg, "--segment-size", segment, "--piece-size", piece});
+  auto start_peer = [&](int n) {
+    std::string ip = absl::StrCat("127.0.0.", 10 + n);
+    std::string mirror = testkit::HostPort(ip, *testkit::FreePort(ip));
+    auto p = StartDaemon(dir, "shoal-peer",
+                         {"--scheduler", sched_addr, "--ip", ip, "--data-dir", absl::StrCat(dir, "/peer", n),
+                          "--mirror-listen", mirror, "--insecure-registry", reg, "--segment-size", segment,
+                          "--piece-size", piece});
+    return std::make_pair(std::move(p), absl::StrCat("http://", mirror, path, "?ns=", reg));
+  };
+  auto [warm, warm_url] = start_peer(0);
+  double cold = CurlToFile(warm_url, dir + "/warm.out", size);
+  warm->Stop();
+  std::vector<double> p2p_secs, seed_cpu, peer_cpu;
+  uint64_t seed_peak = 0, peer_peak = 0;
+  for (uint32_t i = 0; i < runs; ++i) {
+    auto [peer, url] = start_peer(1 + static_cast<int>(i));
+    ProcSample s0 = SampleProcess(seed->pid()), p0 = SampleProcess(peer->pid());
+    p2p_secs.push_back(CurlToFile(url, dir + "/p2p.out", size));
+    ProcSample s1 = SampleProcess(seed->pid()), p1 = SampleProcess(peer->pid());
+    seed_cpu.push_back(s1.cpu_seconds - s0.cpu_seconds);
+    peer_cpu.push_back(p1.cpu_seconds - p0.cpu_seconds);
+    seed_peak = std::max(seed_peak, s1.peak_rss_bytes);
+    peer_peak = std::max(peer_peak, p1.peak_rss_bytes);
+    peer->Stop();
+  }
+  const double gb = static_cast<double>(size) / 1e9;
+  const double mb = static_cast<double>(size) / 1e6;
+  std::printf("\n%s blob over loopback, median of %u runs\n", FormatByteSize(size).c_str(), runs);
+  std::printf("| path | MB/s | CPU-s/GB sender | CPU-s/GB receiver |\n|---|---|---|---|\n");
+  std::printf("| curl <- docker-registry | %.0f | (registry) | %.2f |\n", mb / Median(curl_secs),
+              Median(curl_cpu) / gb);
+  std::printf("| shoal peer <- seed (libtorrent) | %.0f | %.2f | %.2f |\n", mb / Median(p2p_secs),
+              Median(seed_cpu) / gb, Median(peer_cpu) / gb);
+  std::printf("\nratio shoal/curl throughput: %.2f\n", Median(curl_secs) / Median(p2p_secs));
+  std::printf("cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s\n", mb / cold);
+  std::printf("peak RSS: seed %.0f MiB, peer %.0f MiB\n", seed_peak / 1048576.0, peer_peak / 1048576.0);
+  return 0;
+}
+
+}  // namespace
+}  // namespace shoal::bench
+
+int main(int argc, char** argv) { return shoal::bench::Main(argc, argv); }
