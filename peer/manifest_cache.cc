@@ -58,8 +58,8 @@ absl::Status ManifestCache::Put(const BlobDigest& digest, absl::string_view body
                                 absl::string_view media_type) const {
   std::string actual = absl::StrCat("sha256:", Sha256Hex(body));
   if (actual != digest.str()) {
-    return absl::InvalidArgumentError(absl::StrCat("manifest bytes hash to ", actual,
-                                                   ", not ", digest.str(), "; not caching"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest bytes hash to ", actual, ", not ", digest.str(), "; not caching"));
   }
   absl::MutexLock lock(&put_mu_);
   // Media type first: the body's presence is what makes an entry exist.

@@ -98,13 +98,13 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
   RangeDecision range = DecideRange(req.get_header_value("Range"), stream->size);
   if (range.kind == RangeDecision::kUnsatisfiable) {
     res.set_header("Content-Range", range.ContentRange(stream->size));
-    ReplyError(res,
-               {416, oci_code::kRangeInvalid,
-                absl::StrCat("range '", req.get_header_value("Range").substr(0, 100),
-                             "' is outside blob ", stream->digest.str(), " of ", stream->size,
-                             " bytes"),
-                ""},
-               stats_);
+    ReplyError(
+        res,
+        {416, oci_code::kRangeInvalid,
+         absl::StrCat("range '", req.get_header_value("Range").substr(0, 100), "' is outside blob ",
+                      stream->digest.str(), " of ", stream->size, " bytes"),
+         ""},
+        stats_);
     return;
   }
   stream->partial = range.kind == RangeDecision::kPartial;
@@ -116,7 +116,9 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
 
   if (stream->length == 0) {  // the empty blob: nothing to stream
     res.set_content("", kBlobContentType);
-    if (!stream->head) (stream->from_cache ? stats_.blobs_served_from_cache : stats_.blobs_served_streaming).fetch_add(1);
+    if (!stream->head)
+      (stream->from_cache ? stats_.blobs_served_from_cache : stats_.blobs_served_streaming)
+          .fetch_add(1);
     return;
   }
 
@@ -138,8 +140,9 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
                                      ? store_.ReadAt(s.digest, s.meta, pos, s.buffer.data(), want)
                                      : s.transfer->Read(pos, s.buffer.data(), want);
     if (!got.ok() || *got == 0) {
-      s.failure = got.ok() ? absl::DataLossError(absl::StrCat("read of byte ", pos, " returned nothing"))
-                           : got.status();
+      s.failure = got.ok()
+                      ? absl::DataLossError(absl::StrCat("read of byte ", pos, " returned nothing"))
+                      : got.status();
       return false;
     }
     if (!sink.write(s.buffer.data(), *got)) {
@@ -167,7 +170,8 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
                            s.from_cache ? "from cache" : "streaming", ms,
                            s.failure.ok() ? "connection closed" : s.failure.ToString());
   };
-  res.set_content_provider(stream->length, kBlobContentType, std::move(provide), std::move(release));
+  res.set_content_provider(stream->length, kBlobContentType, std::move(provide),
+                           std::move(release));
 }
 
 absl::StatusOr<uint64_t> MirrorBlobHandler::WaitForSize(BlobTransfer& transfer) {
@@ -177,9 +181,9 @@ absl::StatusOr<uint64_t> MirrorBlobHandler::WaitForSize(BlobTransfer& transfer) 
     if (stopping_.load()) return absl::CancelledError("the mirror is shutting down");
     absl::Duration left = deadline - clock.Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("the blob's size was not known within ", absl::FormatDuration(options_.size_timeout),
-                       " (is the scheduler reachable?)"));
+      return absl::DeadlineExceededError(absl::StrCat("the blob's size was not known within ",
+                                                      absl::FormatDuration(options_.size_timeout),
+                                                      " (is the scheduler reachable?)"));
     }
     absl::StatusOr<uint64_t> size = transfer.WaitForSize(std::min(left, options_.wait_slice));
     if (size.ok() || !absl::IsDeadlineExceeded(size.status())) return size;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/hashing.h"
@@ -14,7 +15,9 @@
 namespace shoal {
 namespace {
 
-std::string Sha256Digest(absl::string_view body) { return absl::StrCat("sha256:", Sha256Hex(body)); }
+std::string Sha256Digest(absl::string_view body) {
+  return absl::StrCat("sha256:", Sha256Hex(body));
+}
 
 // Registries always send Content-Type; when one does not, the manifest names its own type.
 std::string MediaTypeOf(absl::string_view body, absl::string_view given) {
@@ -37,18 +40,26 @@ void ReplyManifest(httplib::Response& res, const std::string& body, const std::s
 
 std::vector<std::string> MirrorManifestHandler::AcceptList(const httplib::Request& req) {
   std::vector<std::string> out;
+  bool names_a_type = false;
   size_t n = req.get_header_value_count("Accept");
   for (size_t i = 0; i < n; ++i) {
     for (absl::string_view part : absl::StrSplit(req.get_header_value("Accept", i), ',')) {
       part = absl::StripAsciiWhitespace(part);
-      if (!part.empty()) out.emplace_back(part);
+      if (part.empty()) continue;
+      out.emplace_back(part);
+      if (!absl::StartsWith(part, "*/*") && !absl::StartsWith(part, "application/*")) {
+        names_a_type = true;
+      }
     }
   }
-  if (out.empty()) {
-    out = {"application/vnd.oci.image.index.v1+json",
-           "application/vnd.oci.image.manifest.v1+json",
-           "application/vnd.docker.distribution.manifest.list.v2+json",
-           "application/vnd.docker.distribution.manifest.v2+json"};
+  // A client that accepts "anything" (curl, httplib) would get whatever the registry
+  // falls back to, which for old registries is the deprecated schema 1; ask for the
+  // current formats first.
+  if (!names_a_type) {
+    out.insert(out.begin(), {"application/vnd.oci.image.index.v1+json",
+                             "application/vnd.oci.image.manifest.v1+json",
+                             "application/vnd.docker.distribution.manifest.list.v2+json",
+                             "application/vnd.docker.distribution.manifest.v2+json"});
   }
   return out;
 }
@@ -125,10 +136,9 @@ absl::StatusOr<CachedManifest> MirrorManifestHandler::FetchByDigest(
   if (!got.ok()) return got.status();
   std::string actual = Sha256Digest(got->body);
   if (actual != digest.str()) {
-    return absl::DataLossError(absl::StrCat("registry ", repo.registry, " answered ",
-                                            repo.repository, "@", digest.str(),
-                                            " with a manifest whose bytes hash to ", actual,
-                                            "; not serving or caching it"));
+    return absl::DataLossError(absl::StrCat(
+        "registry ", repo.registry, " answered ", repo.repository, "@", digest.str(),
+        " with a manifest whose bytes hash to ", actual, "; not serving or caching it"));
   }
   std::string media_type = MediaTypeOf(got->body, got->media_type);
   CachedManifest out{std::move(got->body), std::move(media_type)};

@@ -30,7 +30,8 @@ class MirrorManifestHandler {
   void Handle(const httplib::Request& req, httplib::Response& res, const MirrorRoute& route,
               const std::string& registry);
 
-  // What the client accepts, or the OCI and Docker manifest and index types.
+  // What the client accepts; the OCI and Docker manifest and index types first when
+  // it names no type (missing Accept, or only wildcards).
   static std::vector<std::string> AcceptList(const httplib::Request& req);
 
  private:

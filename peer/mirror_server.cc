@@ -24,8 +24,8 @@ struct HostPort {
 absl::StatusOr<HostPort> ParseListen(const std::string& listen) {
   size_t colon = listen.rfind(':');
   HostPort out;
-  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(listen.substr(colon + 1), &out.port) ||
-      out.port < 0 || out.port > 65535) {
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &out.port) || out.port < 0 || out.port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("mirror-listen '", listen, "' is not host:port (e.g. 127.0.0.1:65001)"));
   }
@@ -72,9 +72,8 @@ absl::Status MirrorServer::Start() {
   server_->set_payload_max_length(1 << 20);  // read-only API: nobody needs to send bodies
 
   // HEAD requests are routed to the GET handlers.
-  server_->Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleRead(req, res);
-  });
+  server_->Get(
+      ".*", [this](const httplib::Request& req, httplib::Response& res) { HandleRead(req, res); });
   auto unsupported = [this](const httplib::Request& req, httplib::Response& res) {
     HandleUnsupportedMethod(req, res);
   };
@@ -85,7 +84,8 @@ absl::Status MirrorServer::Start() {
   server_->Options(".*", unsupported);
   // Errors httplib raises itself (bad request line, unparsable Range, body too large)
   // get an OCI body too; ours already have one.
-  server_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+  httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     TakeOverRangeHandling(req);
     OciError error{res.status, res.status == 416 ? oci_code::kRangeInvalid : oci_code::kUnsupported,
@@ -93,7 +93,8 @@ absl::Status MirrorServer::Start() {
     res.set_content(OciErrorBody(error), "application/json");
     stats_.errors.fetch_add(1);
     return httplib::Server::HandlerResponse::Handled;
-  });
+  };
+  server_->set_error_handler(std::move(on_error));
   server_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
     Logger("mirror")->debug("{} {} -> {}", req.method, req.target.substr(0, 300), res.status);
   });
@@ -102,9 +103,9 @@ absl::Status MirrorServer::Start() {
                                  : server_->bind_to_port(listen->host, listen->port);
   if (!bound) {
     server_.reset();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "mirror cannot listen on ", options_.listen,
-        ": address in use or not local? (set --mirror-listen to a free host:port)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("mirror cannot listen on ", options_.listen,
+                     ": address in use or not local? (set --mirror-listen to a free host:port)"));
   }
   if (listen->port != 0) port_ = listen->port;
   thread_ = std::thread([this] {
