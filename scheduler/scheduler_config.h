@@ -1,0 +1,58 @@
+// Configuration of shoal-scheduler: one struct, every field a YAML key and a
+// flag (via OptionSet), validated in one place with messages that name the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/options.h"
+
+namespace shoal {
+
+// The knobs of the swarm logic (what the coordinator needs; no addresses).
+struct SwarmPolicy {
+  absl::Duration heartbeat_interval = absl::Seconds(2);
+  // A host is dead after this many heartbeat intervals without a heartbeat.
+  uint32_t missed_heartbeats = 3;
+  // Children one parent serves in one segment's swarm before others are preferred.
+  uint32_t max_children_per_parent = 6;
+  uint32_t parents_per_segment = 4;
+  // Peers allowed to fetch one blob from the origin at the same time when no seed is live.
+  uint32_t max_origin_fallbacks = 1;
+  // How long a parent a child reported bad is left out of that child's parent sets.
+  absl::Duration bad_parent_ttl = absl::Minutes(5);
+  // An origin-fallback peer silent this long frees its slot for the next waiting peer.
+  absl::Duration origin_fallback_stall = absl::Minutes(2);
+  // After a seed failed to fetch a blob, new wanters get the failure instead of a
+  // new origin fetch for this long (a 404 is not retried by every node).
+  absl::Duration upstream_failure_ttl = absl::Seconds(30);
+  // A blob nobody announces is forgotten after this long (metadata included).
+  absl::Duration idle_blob_retention = absl::Hours(1);
+  // A dead host stays listed (alive=false) this long, then is forgotten.
+  absl::Duration dead_host_retention = absl::Hours(1);
+
+  absl::Duration liveness_timeout() const { return heartbeat_interval * missed_heartbeats; }
+};
+
+struct SchedulerConfig {
+  std::string listen = "127.0.0.1:65003";
+  std::string http_listen = "127.0.0.1:65002";  // REST job API (reserved; not served yet)
+  std::string data_dir = "/var/lib/shoal/scheduler";
+  std::string log_level = "info";
+  std::string log_format = "text";
+  SwarmPolicy swarm;
+};
+
+// Registers every field of `config` with `options` (defaults = current values).
+void RegisterSchedulerOptions(OptionSet& options, SchedulerConfig* config);
+
+// Checks ranges and formats; the message names the offending key.
+absl::Status ValidateSchedulerConfig(const SchedulerConfig& config);
+
+// "host:port" with a numeric port in 1..65535 (port 0 allowed when allow_zero_port).
+absl::Status ValidateListenAddress(const std::string& key, const std::string& address,
+                                   bool allow_zero_port);
+
+}  // namespace shoal
