@@ -21,7 +21,7 @@
 namespace shoal {
 
 struct HttpRequest {
-  std::string method = "GET";        // GET or HEAD
+  std::string method = "GET";  // GET or HEAD
   std::string url;
   std::vector<std::string> headers;  // "Name: value"; never logged
   std::string range;                 // "first-last" for a Range request, or empty
@@ -45,9 +45,11 @@ struct HttpResponse {
   absl::Status transport;
   bool sink_refused = false;
 
-  std::string Header(const std::string& lower_name) const {
+  // The header's value, or an empty string.
+  const std::string& Header(const std::string& lower_name) const {
+    static const std::string kNone;
     auto it = headers.find(lower_name);
-    return it == headers.end() ? "" : it->second;
+    return it == headers.end() ? kNone : it->second;
   }
 };
 

@@ -56,7 +56,8 @@ AuthChallenge ParseAuthChallenge(absl::string_view header) {
 }
 
 std::string BasicAuthorization(const RegistryCredentials& creds) {
-  return absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(creds.username, ":", creds.password)));
+  return absl::StrCat("Basic ",
+                      absl::Base64Escape(absl::StrCat(creds.username, ":", creds.password)));
 }
 
 std::string PullScope(absl::string_view repository) {
@@ -100,8 +101,8 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   absl::Time when;
   std::string err;
   // IMF-fixdate, the form HTTP/1.1 senders must use: "Sun, 06 Nov 1994 08:49:37 GMT".
-  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(value), absl::UTCTimeZone(),
-                       &when, &err)) {
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(value), absl::UTCTimeZone(), &when,
+                       &err)) {
     return std::nullopt;
   }
   return std::max(absl::ZeroDuration(), when - now);
