@@ -100,20 +100,30 @@ absl::StatusOr<CommandResult> ContainerdProcess::Ctr(const std::vector<std::stri
   return RunCommand(argv, timeout);
 }
 
+std::vector<std::string> ContainerdProcess::FetchArgv(
+    const std::string& image_ref, const std::string& hosts_dir,
+    const std::vector<std::string>& extra_args) const {
+  std::vector<std::string> argv = {"ctr", "-a", socket_, "content", "fetch"};
+  if (hosts_dir.empty()) {
+    argv.push_back("--plain-http");
+  } else {
+    argv.push_back("--hosts-dir");
+    argv.push_back(hosts_dir);
+  }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  argv.push_back(image_ref);
+  return argv;
+}
+
+std::string ContainerdProcess::content_dir() const {
+  return work_dir_ + "/root/io.containerd.content.v1.content";
+}
+
 absl::StatusOr<CommandResult> ContainerdProcess::Fetch(const std::string& image_ref,
                                                        const std::string& hosts_dir,
                                                        const std::vector<std::string>& extra_args,
                                                        absl::Duration timeout) {
-  std::vector<std::string> args = {"content", "fetch"};
-  if (hosts_dir.empty()) {
-    args.push_back("--plain-http");
-  } else {
-    args.push_back("--hosts-dir");
-    args.push_back(hosts_dir);
-  }
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  args.push_back(image_ref);
-  return Ctr(args, timeout);
+  return RunCommand(FetchArgv(image_ref, hosts_dir, extra_args), timeout);
 }
 
 absl::StatusOr<std::vector<ContentEntry>> ContainerdProcess::ListContent() {
@@ -128,8 +138,8 @@ absl::StatusOr<std::vector<ContentEntry>> ContainerdProcess::ListContent() {
     e.digest = std::string(absl::StripAsciiWhitespace(digest));
     // Size from the content file itself, so it is what containerd really stored.
     std::error_code ec;
-    std::string path = absl::StrCat(work_dir_, "/root/io.containerd.content.v1.content/blobs/",
-                                    absl::StrReplaceAll(e.digest, {{":", "/"}}));
+    std::string path =
+        absl::StrCat(content_dir(), "/blobs/", absl::StrReplaceAll(e.digest, {{":", "/"}}));
     e.size = std::filesystem::file_size(path, ec);
     entries.push_back(std::move(e));
   }

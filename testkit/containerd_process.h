@@ -54,6 +54,12 @@ class ContainerdProcess {
                                       const std::vector<std::string>& extra_args = {},
                                       absl::Duration timeout = absl::Minutes(10));
 
+  // The ctr command line Fetch runs, for callers that watch it while it runs.
+  std::vector<std::string> FetchArgv(const std::string& image_ref, const std::string& hosts_dir,
+                                     const std::vector<std::string>& extra_args = {}) const;
+  // Where containerd keeps content (blobs/ and ingest/), to watch a pull's progress.
+  std::string content_dir() const;
+
   // Digests and sizes in the content store.
   absl::StatusOr<std::vector<ContentEntry>> ListContent();
   // Removes every image and all content, so the next Fetch downloads everything again.

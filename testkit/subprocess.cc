@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -23,6 +24,24 @@ namespace shoal::testkit {
 namespace {
 
 constexpr absl::Duration kPollInterval = absl::Milliseconds(20);
+
+// Live children, lock-free so a signal handler can read them.
+constexpr int kMaxTracked = 512;
+std::atomic<pid_t> g_live_children[kMaxTracked];
+
+void TrackChild(pid_t pid) {
+  for (auto& slot : g_live_children) {
+    pid_t empty = 0;
+    if (slot.compare_exchange_strong(empty, pid)) return;
+  }
+}
+
+void UntrackChild(pid_t pid) {
+  for (auto& slot : g_live_children) {
+    pid_t expected = pid;
+    if (slot.compare_exchange_strong(expected, 0)) return;
+  }
+}
 
 // Resolves argv[0] against $PATH in the parent, so the child only calls execve.
 std::string ResolveExecutable(const std::string& name) {
@@ -58,6 +77,13 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 }
 
 }  // namespace
+
+void SignalAllSubprocesses(int signal) {
+  for (auto& slot : g_live_children) {
+    pid_t pid = slot.load();
+    if (pid > 0) kill(pid, signal);
+  }
+}
 
 std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -128,6 +154,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(SubprocessOptions 
     return absl::InternalError(absl::StrCat("fork for ", exe, " failed: ", strerror(fork_errno)));
   }
   child->pid_ = pid;
+  TrackChild(pid);
   return child;
 }
 
@@ -148,6 +175,7 @@ bool Subprocess::Reap(bool block) {
     r = waitpid(pid_, &status, block ? 0 : WNOHANG);
   } while (r < 0 && errno == EINTR);
   if (r == 0) return false;
+  UntrackChild(pid_);
   if (r < 0) {
     exit_code_ = -1;  // not our child any more (reaped elsewhere)
     return true;

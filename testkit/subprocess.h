@@ -66,6 +66,11 @@ class Subprocess {
   std::optional<int> exit_code_;
 };
 
+// Sends `signal` to every child started by Subprocess that has not been reaped.
+// Async-signal-safe: a SIGINT handler calls it so blocking waits end, the caller
+// unwinds and destructors clean up.
+void SignalAllSubprocesses(int signal);
+
 struct CommandResult {
   int exit_code = -1;  // 128+signal when killed
   std::string output;  // stdout and stderr interleaved
