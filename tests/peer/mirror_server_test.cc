@@ -213,11 +213,13 @@ TEST_F(MirrorServerTest, CachedBlobIsServedFromTheStoreWithoutTheSwarm) {
   std::string data = RandomBytes(100 * 1024 + 123, 1);
   BlobDigest digest = PutCachedBlob(data);
 
-  auto res = client_->Get(BlobPath(digest));
+  // Layers are compressed already: the bytes must go out as they are, with their length.
+  auto res = client_->Get(BlobPath(digest), {{"Accept-Encoding", "gzip, deflate, br"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, data);
   EXPECT_EQ(res->get_header_value("Content-Length"), std::to_string(data.size()));
+  EXPECT_FALSE(res->has_header("Content-Encoding"));
   EXPECT_EQ(res->get_header_value("Docker-Content-Digest"), digest.str());
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/octet-stream");
   EXPECT_EQ(res->get_header_value("Accept-Ranges"), "bytes");
@@ -260,6 +262,15 @@ TEST_F(MirrorServerTest, CachedBlobRangesAreAnsweredWith206) {
               absl::StrCat("bytes ", c.first, "-", c.first + c.length - 1, "/", size));
     EXPECT_EQ(res->body, data.substr(c.first, c.length));
   }
+}
+
+TEST_F(MirrorServerTest, MultipleRangesAreAnsweredWithTheWholeBlob) {
+  std::string data = RandomBytes(40 * 1024, 14);
+  BlobDigest digest = PutCachedBlob(data);
+  auto res = client_->Get(BlobPath(digest), {{"Range", "bytes=0-1,5-6"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, data);
 }
 
 TEST_F(MirrorServerTest, RangePastTheEndIs416) {
@@ -499,6 +510,7 @@ class MirrorManifestTest : public MirrorServerTest {
 TEST_F(MirrorManifestTest, TagLookupsAreForwardedEveryTimeWithTheClientsAccept) {
   httplib::Headers accept{
       {"Accept", "application/vnd.oci.image.index.v1+json, " + std::string(kOciManifest)}};
+  accept.emplace("Accept-Encoding", "gzip, deflate, br");
   for (int i = 0; i < 2; ++i) {
     auto res = client_->Get(ManifestPath("v1"), accept);
     ASSERT_TRUE(res);
@@ -506,6 +518,7 @@ TEST_F(MirrorManifestTest, TagLookupsAreForwardedEveryTimeWithTheClientsAccept) 
     EXPECT_EQ(res->body, body_);
     EXPECT_EQ(res->get_header_value("Content-Type"), kOciManifest);
     EXPECT_EQ(res->get_header_value("Docker-Content-Digest"), digest_);
+    EXPECT_FALSE(res->has_header("Content-Encoding"));  // the digest covers the exact bytes
   }
   auto calls = origin_.calls();
   ASSERT_EQ(calls.size(), 2u);  // a tag can move: never answered from the cache
