@@ -53,6 +53,10 @@ TaskStreamReactor::TaskStreamReactor(SwarmCoordinator& coordinator, std::string 
       outbox_(std::make_shared<ReactorOutbox<v1::Task>>(
           [this](const v1::Task* t) { StartWrite(t); },
           [this](grpc::Status s) { Finish(std::move(s)); })) {
+  // Headers first: a client waiting for them (WaitForInitialMetadata) then knows
+  // the stream is attached and tasks will reach it. gRPC forbids sending them
+  // after a write has started, so this must precede the attach.
+  StartSendInitialMetadata();
   auto id = coordinator_.OpenTaskStream(host_id_, outbox_);
   if (!id.ok()) {
     outbox_->Close(id.status());
