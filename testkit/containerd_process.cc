@@ -44,6 +44,9 @@ absl::StatusOr<std::unique_ptr<ContainerdProcess>> ContainerdProcess::Start(std:
     work_dir = c->owned_dir_->path();
   }
   c->work_dir_ = work_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(work_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", work_dir, ": ", ec.message()));
   c->socket_ = work_dir + "/containerd.sock";
   c->log_path_ = work_dir + "/containerd.log";
   std::vector<std::string> quoted;

@@ -16,9 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/options.h"
 #include "testkit/containerd_process.h"
 #include "testkit/image_builder.h"
@@ -78,6 +80,18 @@ uint64_t DirBytes(const std::string& dir) {
   return total;
 }
 
+// ctr's output is mostly progress bars; keep the lines that say what went wrong.
+std::string CtrErrors(const std::string& output) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (absl::StrContains(line, "ctr:") || absl::StrContains(line, "level=error") ||
+        absl::StrContains(line, "level=warn")) {
+      absl::StrAppend(&out, line, "\n");
+    }
+  }
+  return out.empty() ? TailLines(output, 5) : out;
+}
+
 // Runs `ctr content fetch` through the peer's mirror, printing progress.
 absl::StatusOr<NodeResult> PullThrough(ShoalCluster& cluster, int peer, RegistryProcess& registry,
                                        const BuiltImage& image, const std::string& work_dir) {
@@ -118,7 +132,7 @@ absl::StatusOr<NodeResult> PullThrough(ShoalCluster& cluster, int peer, Registry
   if (g_interrupted) return absl::CancelledError("interrupted");
   if (!code.ok() || *code != 0) {
     Say(absl::StrCat(result.node, ": ctr content fetch FAILED (exit ", code.value_or(-1), "):\n",
-                     (*fetch)->LogTail(15), "\n", result.node, " log ends with:\n",
+                     CtrErrors((*fetch)->ReadLog()), "\n", result.node, " log ends with:\n",
                      TailLines(ReadFileOrEmpty(cluster.peer(peer).log_path), 15)));
   } else {
     result.ok = true;

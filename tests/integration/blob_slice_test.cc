@@ -78,7 +78,7 @@ class BlobSliceTest : public ::testing::Test {
     ASSERT_TRUE(ctrd.ok()) << ctrd.status();
     auto hosts = (*ctrd)->WriteHostsToml(registry_->host_port(), cluster.mirror(peer));
     ASSERT_TRUE(hosts.ok()) << hosts.status();
-    auto r = (*ctrd)->Fetch(ImageRef(), *hosts, {}, absl::Minutes(5));
+    auto r = (*ctrd)->Fetch(ImageRef(), *hosts, {}, absl::Minutes(2));
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(r->exit_code, 0) << "ctr content fetch through " << cluster.mirror(peer)
                                << " failed:\n"
@@ -161,6 +161,7 @@ TEST_F(BlobSliceTest, MirrorRefusesBadRequestsWithOciErrors) {
     std::string what;
     std::string path;
     long want_status;
+    long also_ok = 0;  // a second acceptable status
   };
   const std::vector<Case> cases = {
       {"unknown digest", "/v2/shoal/slice/blobs/" + unknown + ns, 404},
@@ -169,7 +170,10 @@ TEST_F(BlobSliceTest, MirrorRefusesBadRequestsWithOciErrors) {
       {"unsupported algorithm", "/v2/shoal/slice/blobs/md5:0123456789abcdef" + ns, 400},
       {"malformed name", "/v2/Shoal/SLICE!/blobs/" + known + ns, 400},
       {"traversal in name", "/v2/shoal/../../etc/blobs/" + known + ns, 400},
-      {"traversal in digest", "/v2/shoal/slice/blobs/../../../../etc/passwd" + ns, 400},
+      {"encoded traversal in digest", "/v2/shoal/slice/blobs/..%2F..%2Fetc%2Fpasswd" + ns, 400,
+       404},
+      // Not the shape of a blob request at all: "no route" is a fine answer too.
+      {"traversal after blobs", "/v2/shoal/slice/blobs/../../../../etc/passwd" + ns, 400, 404},
       {"traversal in manifest name", "/v2/shoal/../slice/manifests/v1" + ns, 400},
   };
   for (const Case& c : cases) {
@@ -180,7 +184,8 @@ TEST_F(BlobSliceTest, MirrorRefusesBadRequestsWithOciErrors) {
     call.timeout = absl::Seconds(60);
     auto r = HttpFetch(call);
     ASSERT_TRUE(r.ok()) << r.status() << "\n" << cluster->LogTails();
-    EXPECT_EQ(r->status, c.want_status) << r->body;
+    EXPECT_TRUE(r->status == c.want_status || (c.also_ok != 0 && r->status == c.also_ok))
+        << "got " << r->status << ", want " << c.want_status << ": " << r->body;
     auto body = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
     ASSERT_TRUE(body.is_object() && body.contains("errors") && body["errors"].is_array() &&
                 !body["errors"].empty())
