@@ -218,6 +218,12 @@ void BlobDownload::ApplyLayout(const v1::BlobLayout& layout) {
     fallback_reason_ = absl::StrCat("scheduler sent a bad layout: ", plan.status().message());
     return;
   }
+  // The cache entry (meta, unverified) exists before any byte lands; libtorrent
+  // creates the segment files itself.
+  if (auto st = ctx_->store->Prepare(request_.digest, *plan, /*create_segment_files=*/false); !st.ok()) {
+    storage_error_ = std::string(st.message());
+    return;
+  }
   plan_ = *plan;
   segments_.resize(plan_->segment_count());
   for (SegmentIndex k = 0; k < plan_->segment_count(); ++k) {

@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/blob_store.h"
 #include "common/daemon_config.h"
+#include "common/logging.h"
 #include "common/hashing.h"
 #include "common/scheduler_client.h"
 #include "common/segment_plan.h"

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/blob_store.h"
 #include "common/daemon_config.h"
+#include "common/logging.h"
 #include "common/origin_client.h"
 #include "common/scheduler_client.h"
 #include "common/torrent_engine.h"
