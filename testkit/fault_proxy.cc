@@ -29,6 +29,27 @@ bool IsHopByHop(const std::string& name) {
          n == "remote_addr" || n == "remote_port" || n == "local_addr" || n == "local_port";
 }
 
+std::string Describe(const FaultRule& r) {
+  switch (r.action) {
+    case FaultRule::Action::kDelay:
+      return absl::StrCat("delay ", absl::FormatDuration(r.delay));
+    case FaultRule::Action::kStallMidBody:
+      return absl::StrCat("stall for ", absl::FormatDuration(r.delay), " after ", r.after_bytes,
+                          " body bytes");
+    case FaultRule::Action::kResetMidBody:
+      return absl::StrCat("drop the connection after ", r.after_bytes, " body bytes");
+    case FaultRule::Action::kTruncateBody:
+      return absl::StrCat("end the body after ", r.after_bytes, " bytes");
+    case FaultRule::Action::kStatus:
+      return absl::StrCat(
+          "answer ", r.status,
+          r.retry_after > absl::ZeroDuration()
+              ? absl::StrCat(" with Retry-After ", absl::FormatDuration(r.retry_after))
+              : "");
+  }
+  return "?";
+}
+
 // One answer's body on its way from the upstream to one client. The upstream side
 // runs on its own thread; the client side is pulled by cpp-httplib's content provider.
 struct BodyPipe {
@@ -92,9 +113,8 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
     using Action = FaultRule::Action;
     if (rule) {
       self->faults_++;
-      log->info("request {} {} {}: injecting fault {} (status {}, after {} bytes, delay {})",
-                index, req.method, req.path, static_cast<int>(rule->action), rule->status,
-                rule->after_bytes, absl::FormatDuration(rule->delay));
+      log->info("request {} {} {}: injecting fault: {}", index, req.method, req.path,
+                Describe(*rule));
     }
     if (rule && rule->action == Action::kStatus) {
       res.status = rule->status;
@@ -316,9 +336,8 @@ std::optional<FaultRule> FaultProxy::Pick(const std::string& method, const std::
                     r.action == FaultRule::Action::kTruncateBody;
     if (mid_body && method == "HEAD") continue;  // no body to misbehave in
     if (!r.path_regex.empty() && !std::regex_search(path, armed.path)) continue;
-    if (!r.request_indexes.empty() &&
-        std::find(r.request_indexes.begin(), r.request_indexes.end(), index) ==
-            r.request_indexes.end()) {
+    if (!r.request_indexes.empty() && std::find(r.request_indexes.begin(), r.request_indexes.end(),
+                                                index) == r.request_indexes.end()) {
       continue;
     }
     if (r.times >= 0 && armed.fired >= r.times) continue;

@@ -28,18 +28,18 @@ namespace shoal {
 
 struct FaultRule {
   enum class Action {
-    kDelay,          // wait `delay` before forwarding the request
-    kStallMidBody,   // after `after_bytes` of body, send nothing for `delay`, then go on
-    kResetMidBody,   // after `after_bytes` of body, drop the connection (body incomplete)
-    kTruncateBody,   // after `after_bytes` of body, end the answer cleanly (chunked, short)
-    kStatus,         // answer `status` (429, 500, 503, ...) without asking upstream
+    kDelay,         // wait `delay` before forwarding the request
+    kStallMidBody,  // after `after_bytes` of body, send nothing for `delay`, then go on
+    kResetMidBody,  // after `after_bytes` of body, drop the connection (body incomplete)
+    kTruncateBody,  // after `after_bytes` of body, end the answer cleanly (chunked, short)
+    kStatus,        // answer `status` (429, 500, 503, ...) without asking upstream
   };
   // Which requests it applies to; every condition that is set must hold.
-  std::string path_regex;            // searched in the path (query excluded); empty: any
-  std::string method;                // "GET" or "HEAD"; empty: any
+  std::string path_regex;                 // searched in the path (query excluded); empty: any
+  std::string method;                     // "GET" or "HEAD"; empty: any
   std::vector<uint64_t> request_indexes;  // 0-based index among all requests; empty: any
-  int64_t times = -1;                // fires at most this many times; -1: unlimited
-  double probability = 1.0;          // chance per matching request (the proxy's seeded RNG)
+  int64_t times = -1;                     // fires at most this many times; -1: unlimited
+  double probability = 1.0;               // chance per matching request (the proxy's seeded RNG)
   // What happens.
   Action action = Action::kStatus;
   absl::Duration delay = absl::ZeroDuration();
@@ -81,8 +81,7 @@ class FaultProxy {
  private:
   struct Impl;
   FaultProxy() = default;
-  std::optional<FaultRule> Pick(const std::string& method, const std::string& path,
-                                uint64_t index);
+  std::optional<FaultRule> Pick(const std::string& method, const std::string& path, uint64_t index);
   void CountBytes(const std::string& path, uint64_t n);
   bool Stopping() const;
   // Sleeps d unless the proxy stops first; false when it stopped.
