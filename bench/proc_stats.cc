@@ -3,7 +3,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <string>
 
@@ -31,8 +34,36 @@ ProcSample SampleProcess(pid_t pid) {
     };
     if (line.rfind("VmHWM:", 0) == 0) s.peak_rss_bytes = kb("VmHWM:");
     if (line.rfind("VmRSS:", 0) == 0) s.rss_bytes = kb("VmRSS:");
+    if (line.rfind("RssAnon:", 0) == 0) s.anon_rss_bytes = kb("RssAnon:");
   }
   return s;
+}
+
+struct PeakAnonRss::State {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> peak{0};
+  std::thread poller;
+};
+
+PeakAnonRss::PeakAnonRss(pid_t pid) : state_(new State) {
+  State* st = state_;
+  st->poller = std::thread([st, pid] {
+    while (!st->stop) {
+      uint64_t v = SampleProcess(pid).anon_rss_bytes;
+      if (v > st->peak) st->peak = v;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
+PeakAnonRss::~PeakAnonRss() {
+  Stop();
+  delete state_;
+}
+
+uint64_t PeakAnonRss::Stop() {
+  if (!state_->stop.exchange(true) && state_->poller.joinable()) state_->poller.join();
+  return state_->peak;
 }
 
 double ChildrenCpuSeconds() {

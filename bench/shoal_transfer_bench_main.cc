@@ -73,12 +73,13 @@ double CurlToFile(const std::string& url, const std::string& out, uint64_t size)
 int Main(int argc, char** argv) {
   uint64_t size = 1ull << 30;
   uint32_t runs = 3;
-  std::string segment = "64MiB", piece = "4MiB";
+  std::string segment = "64MiB", piece = "4MiB", disk_io = "mmap";
   OptionSet options("shoal-transfer-bench", "seed -> peer over loopback vs curl from the registry");
   options.AddBytes("size", &size, "blob size");
   options.AddUint("runs", &runs, "repetitions of each measurement (median reported)");
   options.AddString("segment-size", &segment, "shoal segment size");
   options.AddString("piece-size", &piece, "shoal piece size");
+  options.AddString("disk-io", &disk_io, "libtorrent storage for seed and peer: mmap or posix");
   auto outcome = options.Parse(argc, argv);
   if (!outcome.ok()) {
     std::fprintf(stderr, "%s\n", std::string(outcome.status().message()).c_str());
@@ -123,25 +124,28 @@ int Main(int argc, char** argv) {
   std::string seed_ip = "127.0.0.2";
   auto seed = StartDaemon(dir, "shoal-seed",
                           {"--scheduler", sched_addr, "--ip", seed_ip, "--data-dir", dir + "/seed",
-                           "--insecure-registry", reg, "--segment-size", segment, "--piece-size", piece});
+                           "--insecure-registry", reg, "--segment-size", segment, "--piece-size", piece, "--disk-io", disk_io});
   auto start_peer = [&](int n) {
     std::string ip = absl::StrCat("127.0.0.", 10 + n);
     std::string mirror = testkit::HostPort(ip, *testkit::FreePort(ip));
     auto p = StartDaemon(dir, "shoal-peer",
                          {"--scheduler", sched_addr, "--ip", ip, "--data-dir", absl::StrCat(dir, "/peer", n),
                           "--mirror-listen", mirror, "--insecure-registry", reg, "--segment-size", segment,
-                          "--piece-size", piece});
+                          "--piece-size", piece, "--disk-io", disk_io});
     return std::make_pair(std::move(p), absl::StrCat("http://", mirror, path, "?ns=", reg));
   };
   auto [warm, warm_url] = start_peer(0);
   double cold = CurlToFile(warm_url, dir + "/warm.out", size);
   warm->Stop();
   std::vector<double> p2p_secs, seed_cpu, peer_cpu;
-  uint64_t seed_peak = 0, peer_peak = 0;
+  uint64_t seed_peak = 0, peer_peak = 0, seed_anon_peak = 0, peer_anon_peak = 0;
   for (uint32_t i = 0; i < runs; ++i) {
     auto [peer, url] = start_peer(1 + static_cast<int>(i));
     ProcSample s0 = SampleProcess(seed->pid()), p0 = SampleProcess(peer->pid());
+    PeakAnonRss seed_anon(seed->pid()), peer_anon(peer->pid());
     p2p_secs.push_back(CurlToFile(url, dir + "/p2p.out", size));
+    seed_anon_peak = std::max(seed_anon_peak, seed_anon.Stop());
+    peer_anon_peak = std::max(peer_anon_peak, peer_anon.Stop());
     ProcSample s1 = SampleProcess(seed->pid()), p1 = SampleProcess(peer->pid());
     seed_cpu.push_back(s1.cpu_seconds - s0.cpu_seconds);
     peer_cpu.push_back(p1.cpu_seconds - p0.cpu_seconds);
@@ -159,7 +163,10 @@ int Main(int argc, char** argv) {
               Median(seed_cpu) / gb, Median(peer_cpu) / gb);
   std::printf("\nratio shoal/curl throughput: %.2f\n", Median(curl_secs) / Median(p2p_secs));
   std::printf("cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s\n", mb / cold);
-  std::printf("peak RSS: seed %.0f MiB, peer %.0f MiB\n", seed_peak / 1048576.0, peer_peak / 1048576.0);
+  std::printf("peak RSS (VmHWM, includes mapped page cache with --disk-io mmap): seed %.0f MiB, peer %.0f MiB\n",
+              seed_peak / 1048576.0, peer_peak / 1048576.0);
+  std::printf("peak anonymous RSS (RssAnon, the daemon's own memory): seed %.0f MiB, peer %.0f MiB\n",
+              seed_anon_peak / 1048576.0, peer_anon_peak / 1048576.0);
   return 0;
 }
 

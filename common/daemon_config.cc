@@ -21,6 +21,7 @@ void AddDaemonOptions(OptionSet& o, DaemonConfig& c) {
   o.AddString("registry-password-file", &c.registry_password_file, "file holding the origin registry password");
   o.AddString("log-level", &c.log_level, "trace|debug|info|warn|error");
   o.AddString("log-format", &c.log_format, "text|json");
+  o.AddString("disk-io", &c.disk_io, "libtorrent storage: mmap (fastest; page cache shows in RSS) or posix");
   TransferConfig& t = c.transfer;
   o.AddBytes("segment-size", &t.segment_size, "blob segment size (one torrent each)");
   o.AddBytes("piece-size", &t.piece_size_bytes, "BitTorrent piece size (power of two >= 16KiB)");
@@ -49,6 +50,9 @@ absl::Status FinishDaemonConfig(DaemonConfig& c, const std::string& role) {
   }
   if (t.origin_concurrency == 0) return absl::InvalidArgumentError("origin-concurrency must be at least 1");
   if (t.min_rate == 0) return absl::InvalidArgumentError("min-rate must be positive");
+  if (c.disk_io != "mmap" && c.disk_io != "posix") {
+    return absl::InvalidArgumentError(absl::StrCat("disk-io '", c.disk_io, "' is not mmap or posix"));
+  }
   if (c.data_dir.empty()) return absl::InvalidArgumentError("data-dir is required (e.g. --data-dir /var/lib/shoal)");
   if (c.data_port > 65535) return absl::InvalidArgumentError("data-port must be 0..65535");
   for (const auto& l : c.labels) {

@@ -26,6 +26,7 @@ struct DaemonConfig {
   std::string registry_password_file;  // file holding the password (never on the command line)
   std::string log_level = "info";
   std::string log_format = "text";
+  std::string disk_io = "mmap";  // libtorrent storage: mmap | posix
   TransferConfig transfer;
 };
 

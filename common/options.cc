@@ -224,12 +224,12 @@ std::string OptionSet::HelpText() const {
   std::string out = absl::StrCat(program_, " - ", summary_, "\n\nUsage: ", program_,
                                  " [--config FILE] [--flag value ...]\n\nEvery flag is also a key in the "
                                  "YAML --config file; flags override the file.\n\n");
-  absl::StrAppend(&out, absl::StrFormat("  %-28s %s\n", "--config FILE", "YAML file with any of the keys below"));
-  absl::StrAppend(&out, absl::StrFormat("  %-28s %s\n", "--print-config", "print the effective configuration as YAML and exit"));
-  absl::StrAppend(&out, absl::StrFormat("  %-28s %s\n", "--help", "this text"));
+  absl::StrAppend(&out, absl::StrFormat("  %-36s %s\n", "--config FILE", "YAML file with any of the keys below"));
+  absl::StrAppend(&out, absl::StrFormat("  %-36s %s\n", "--print-config", "print the effective configuration as YAML and exit"));
+  absl::StrAppend(&out, absl::StrFormat("  %-36s %s\n", "--help", "this text"));
   for (const auto& o : options_) {
     std::string cur = o.show();
-    absl::StrAppend(&out, absl::StrFormat("  %-28s %s [%s%s]\n", absl::StrCat("--", o.name, " ", absl::AsciiStrToUpper(o.kind.substr(0, o.kind.find(',')))),
+    absl::StrAppend(&out, absl::StrFormat("  %-36s %s [%s%s]\n", absl::StrCat("--", o.name, " ", absl::AsciiStrToUpper(o.kind.substr(0, o.kind.find(',')))),
                                           o.help, o.repeatable ? "repeatable; " : "",
                                           absl::StrCat("default: ", cur.empty() ? "\"\"" : cur)));
   }

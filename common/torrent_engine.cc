@@ -42,7 +42,7 @@ class TorrentEngine::Impl {
 
   absl::Status Start(int* port) {
     lt::session_params params(MakeTorrentSettings(options_));
-    params.disk_io_constructor = lt::posix_disk_io_constructor;
+    if (options_.disk_io == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;
     session_ = std::make_unique<lt::session>(std::move(params));
     session_->set_alert_notify([this] {
       std::lock_guard<std::mutex> l(mu_);

@@ -21,6 +21,8 @@ namespace shoal {
 struct TorrentEngineOptions {
   std::string listen_ip = "127.0.0.1";
   int listen_port = 0;  // 0: any free port; listen_port() tells which
+  // "mmap": libtorrent's default (fast; page cache counts in RSS). "posix": pread/pwrite.
+  std::string disk_io = "mmap";
   TransferConfig transfer;
 };
 

@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<PeerNode>> PeerNode::Create(const PeerConfig& con
   eo.listen_ip = dc.ip;
   eo.listen_port = static_cast<int>(dc.data_port);
   eo.transfer = dc.transfer;
+  eo.disk_io = dc.disk_io;
   auto engine = TorrentEngine::Create(eo, node->provider_->MakeEvents());
   if (!engine.ok()) return engine.status();
   node->engine_ = std::move(*engine);
@@ -40,7 +41,9 @@ absl::StatusOr<std::unique_ptr<PeerNode>> PeerNode::Create(const PeerConfig& con
   node->provider_->Attach(node->engine_.get(), &node->agent_->stub());
 
   node->origin_ = MakeHttpOriginClient(MakeOriginClientOptions(dc), *creds);
-  node->manifests_ = std::make_unique<ManifestCache>(absl::StrCat(dc.data_dir, "/manifests"));
+  auto manifests = ManifestCache::Open(dc.data_dir);
+  if (!manifests.ok()) return manifests.status();
+  node->manifests_ = std::move(*manifests);
   MirrorOptions mo;
   mo.listen = config.mirror_listen;
   mo.default_registry = config.default_registry;

@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<SeedAgent>> SeedAgent::Create(const DaemonConfig&
   eo.listen_ip = config.ip;
   eo.listen_port = static_cast<int>(config.data_port);
   eo.transfer = config.transfer;
+  eo.disk_io = config.disk_io;
   auto engine = TorrentEngine::Create(eo, TorrentEvents{});
   if (!engine.ok()) return engine.status();
   agent->engine_ = std::move(*engine);
