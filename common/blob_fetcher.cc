@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -73,9 +74,18 @@ class BlobFetchRun {
   absl::Status DiskFull(const std::string& path) const;
   void Worker();
   absl::Status FetchChunk(uint32_t i);
+  void MarkWritten(uint32_t i);
+  void MarkDurable(uint32_t i);
   absl::Status HashPrefix();
   absl::Status HashChunk(uint32_t i, std::vector<char>& buf);
-  void EmitReadySegments();
+  // Chunks that must be durable before segment k is announced.
+  uint32_t ChunksThrough(SegmentIndex k) const {
+    uint64_t end = plan_->SegmentOffset(k) + plan_->SegmentLength(k);
+    return static_cast<uint32_t>((end + f_.cfg_.chunk_size - 1) / f_.cfg_.chunk_size);
+  }
+  void QueueHashedSegments();
+  void EmitDurableSegments(uint32_t durable_prefix);
+  void ReportProgress(uint32_t durable_prefix, bool force);
   std::string Where() const {
     return absl::StrCat("sha256:", digest_.Short(), "… from ", repo_.registry, "/",
                         repo_.repository);
@@ -91,7 +101,10 @@ class BlobFetchRun {
 
   std::optional<SegmentPlan> plan_;
   std::optional<BlobHasher> hasher_;
+  std::deque<HashedSegment> hashed_segments_;  // hashed, waiting for their chunks' durability
   std::optional<HashedSegment> last_segment_;  // held back until the digest matched
+  uint64_t reported_origin_ = UINT64_MAX;
+  uint64_t reported_prefix_ = UINT64_MAX;
   std::unique_ptr<ChunkJournal> journal_;
   std::vector<uint32_t> pending_;  // chunks to fetch, ascending so the prefix grows early
   std::atomic<size_t> next_pending_{0};
@@ -103,11 +116,15 @@ class BlobFetchRun {
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
+  // Hashing follows chunks as soon as their bytes are written (page cache); segment
+  // events follow durability (fdatasync + journal), so both overlap with the fetch.
+  std::vector<bool> chunk_written_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> chunk_done_ ABSL_GUARDED_BY(mu_);  // durable and journaled
+  uint32_t durable_prefix_ ABSL_GUARDED_BY(mu_) = 0;   // leading chunks all durable
   uint64_t durable_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   int workers_running_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_chunk_done_at_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_byte_at_ ABSL_GUARDED_BY(mu_);
 };
 
 void BlobFetchRun::Fail(absl::Status s) {
@@ -145,8 +162,9 @@ absl::StatusOr<uint64_t> BlobFetchRun::ResolveSize(std::optional<uint64_t> known
     auto decision = policy_.OnFailure(size.status(), 0, absl::ZeroDuration(), failures);
     if (!decision.retry) return size.status();
     retries_++;
-    log_->warn("{}; retrying in {} (attempt {})", size.status().message(),
-               absl::FormatDuration(decision.delay), failures + 1);
+    log_->warn("{}; retrying in {} ({}, attempt {})", size.status().message(),
+               absl::FormatDuration(decision.delay),
+               decision.delay_from_retry_after ? "Retry-After" : "backoff", failures + 1);
     if (!SleepUnlessStopped(decision.delay)) {
       return absl::CancelledError(absl::StrCat("fetch of ", Where(), " cancelled"));
     }
@@ -199,8 +217,10 @@ absl::Status BlobFetchRun::Run(std::optional<uint64_t> known_size) {
         pending_.push_back(c);
       }
     }
+    chunk_written_ = chunk_done_;
+    while (durable_prefix_ < chunks && chunk_done_[durable_prefix_]) ++durable_prefix_;
     durable_bytes_ = resumed_bytes_;
-    last_chunk_done_at_ = f_.clock_.Now();
+    last_byte_at_ = f_.clock_.Now();
   }
   if (!pending_.empty()) {
     auto free = f_.free_space_(f_.store_.BlobDir(digest_));
@@ -219,13 +239,14 @@ absl::Status BlobFetchRun::Run(std::optional<uint64_t> known_size) {
   for (size_t w = 0; w < n_workers; ++w) workers.emplace_back([this] { Worker(); });
   absl::Status hashed = HashPrefix();
   if (!hashed.ok()) Fail(hashed);
+  const absl::Time hashed_at = f_.clock_.Now();
   for (auto& t : workers) t.join();
   absl::Status failure;
   absl::Time last_chunk_at;
   {
     absl::MutexLock l(&mu_);
     failure = failure_;
-    last_chunk_at = last_chunk_done_at_;
+    last_chunk_at = last_byte_at_;
   }
   if (!failure.ok()) {
     if (failure.code() == absl::StatusCode::kCancelled) {
@@ -250,18 +271,23 @@ absl::Status BlobFetchRun::Run(std::optional<uint64_t> known_size) {
   if (!already_verified) {
     if (absl::Status st = f_.store_.MarkVerified(digest_); !st.ok()) return st;
   }
-  last_byte_to_verified_ = f_.clock_.Now() - last_chunk_at;
+  const absl::Time verified_at = f_.clock_.Now();
+  last_byte_to_verified_ = verified_at - last_chunk_at;
   if (last_segment_.has_value() && events_.on_segment) {
     events_.on_segment(last_segment_->index, last_segment_->piece_sha1_raw);
   }
-  if (events_.on_progress) events_.on_progress(origin_bytes_.load(), *size);
+  ReportProgress(journal_->chunk_count(), true);
   journal_.reset();
   ::unlink(journal_path.c_str());  // the verified flag now says it all
   absl::Duration took = f_.clock_.Now() - start;
-  log_->info("fetched {} ({}) in {}: {} from origin at {:.1f} MB/s, {} resumed, {} retries",
-             Where(), FormatByteSize(*size), absl::FormatDuration(took),
-             FormatByteSize(origin_bytes_.load()), MegabytesPerSecond(origin_bytes_.load(), took),
-             FormatByteSize(resumed_bytes_), retries_.load());
+  log_->info(
+      "fetched {} ({}) in {}: {} from origin at {:.1f} MB/s, {} resumed, {} retries; last byte "
+      "to verified {} (hashing and syncing {}, marking {})",
+      Where(), FormatByteSize(*size), absl::FormatDuration(took),
+      FormatByteSize(origin_bytes_.load()), MegabytesPerSecond(origin_bytes_.load(), took),
+      FormatByteSize(resumed_bytes_), retries_.load(), absl::FormatDuration(last_byte_to_verified_),
+      absl::FormatDuration(std::max(absl::ZeroDuration(), hashed_at - last_chunk_at)),
+      absl::FormatDuration(verified_at - hashed_at));
   return absl::OkStatus();
 }
 
@@ -275,11 +301,7 @@ void BlobFetchRun::Worker() {
       Fail(std::move(st));
       break;
     }
-    absl::MutexLock l(&mu_);
-    chunk_done_[chunk] = true;
-    durable_bytes_ += ChunkLength(chunk);
-    last_chunk_done_at_ = f_.clock_.Now();
-    cv_.SignalAll();
+    MarkDurable(chunk);
   }
   absl::MutexLock l(&mu_);
   --workers_running_;
@@ -352,6 +374,7 @@ absl::Status BlobFetchRun::FetchChunk(uint32_t i) {
                policy_.max_attempts(), off + done);
     if (!SleepUnlessStopped(decision.delay)) return cancelled();
   }
+  MarkWritten(i);
   if (::fdatasync(fd) != 0) {
     int err = errno;
     if (err == ENOSPC || err == EDQUOT) return DiskFull(path);
@@ -362,44 +385,98 @@ absl::Status BlobFetchRun::FetchChunk(uint32_t i) {
   return absl::OkStatus();
 }
 
+void BlobFetchRun::MarkWritten(uint32_t i) {
+  absl::MutexLock l(&mu_);
+  chunk_written_[i] = true;
+  last_byte_at_ = f_.clock_.Now();
+  cv_.SignalAll();
+}
+
+void BlobFetchRun::MarkDurable(uint32_t i) {
+  absl::MutexLock l(&mu_);
+  chunk_done_[i] = true;
+  durable_bytes_ += ChunkLength(i);
+  while (durable_prefix_ < chunk_done_.size() && chunk_done_[durable_prefix_]) ++durable_prefix_;
+  cv_.SignalAll();
+}
+
 absl::Status BlobFetchRun::HashPrefix() {
   std::vector<char> buf(kReadBuffer);
   const uint32_t chunks = journal_->chunk_count();
-  uint64_t reported = UINT64_MAX;
-  for (uint32_t next = 0; next < chunks; ++next) {
-    while (true) {
-      bool ready, failed;
-      int running;
-      {
-        absl::MutexLock l(&mu_);
-        if (!chunk_done_[next] && failure_.ok() && workers_running_ > 0) {
-          cv_.WaitWithTimeout(&mu_, kProgressInterval);
-        }
-        ready = chunk_done_[next];
-        failed = !failure_.ok();
-        running = workers_running_;
+  uint32_t next = 0;      // the next chunk to hash
+  QueueHashedSegments();  // an empty blob's one segment
+  while (true) {
+    const uint32_t need_durable =
+        hashed_segments_.empty() ? UINT32_MAX : ChunksThrough(hashed_segments_.front().index);
+    bool can_hash, failed;
+    uint32_t durable;
+    int running;
+    {
+      absl::MutexLock l(&mu_);
+      auto moved = [&] {
+        return (next < chunks && chunk_written_[next]) || durable_prefix_ >= need_durable;
+      };
+      if (!moved() && failure_.ok() && workers_running_ > 0) {
+        cv_.WaitWithTimeout(&mu_, kProgressInterval);
       }
-      if (ready) break;
-      if (failed) return absl::OkStatus();  // the worker's failure is what Run reports
-      if (cancel_ != nullptr && cancel_->load()) {
-        return absl::CancelledError(absl::StrCat("fetch of ", Where(), " cancelled"));
-      }
-      if (running == 0) {
-        return absl::InternalError(
-            absl::StrCat("chunk ", next, " of ", Where(), " was never fetched"));
-      }
-      uint64_t now_bytes = origin_bytes_.load();
-      if (events_.on_progress && now_bytes != reported) {
-        events_.on_progress(now_bytes, hasher_->hashed());
-        reported = now_bytes;
-      }
+      can_hash = next < chunks && chunk_written_[next];
+      failed = !failure_.ok();
+      durable = durable_prefix_;
+      running = workers_running_;
     }
-    if (absl::Status st = HashChunk(next, buf); !st.ok()) return st;
-    EmitReadySegments();
-    if (events_.on_progress) events_.on_progress(origin_bytes_.load(), hasher_->hashed());
+    if (failed) return absl::OkStatus();  // the worker's failure is what Run reports
+    EmitDurableSegments(durable);
+    if (can_hash) {
+      if (absl::Status st = HashChunk(next, buf); !st.ok()) return st;
+      ++next;
+      QueueHashedSegments();
+      EmitDurableSegments(durable);
+      ReportProgress(durable, false);
+      continue;
+    }
+    if (next == chunks && hashed_segments_.empty()) return absl::OkStatus();
+    if (cancel_ != nullptr && cancel_->load()) {
+      return absl::CancelledError(absl::StrCat("fetch of ", Where(), " cancelled"));
+    }
+    if (running == 0 && durable < chunks) {
+      return absl::InternalError(
+          absl::StrCat("chunk ", durable, " of ", Where(), " was never fetched"));
+    }
+    ReportProgress(durable, false);
   }
-  EmitReadySegments();  // an empty blob's one segment
-  return absl::OkStatus();
+}
+
+void BlobFetchRun::QueueHashedSegments() {
+  HashedSegment seg;
+  while (hasher_->PopSegment(&seg)) {
+    if (seg.index + 1 == plan_->segment_count()) {
+      last_segment_ = std::move(seg);
+    } else {
+      hashed_segments_.push_back(std::move(seg));
+    }
+  }
+}
+
+void BlobFetchRun::EmitDurableSegments(uint32_t durable_prefix) {
+  while (!hashed_segments_.empty() &&
+         durable_prefix >= ChunksThrough(hashed_segments_.front().index)) {
+    if (events_.on_segment) {
+      events_.on_segment(hashed_segments_.front().index, hashed_segments_.front().piece_sha1_raw);
+    }
+    hashed_segments_.pop_front();
+  }
+}
+
+void BlobFetchRun::ReportProgress(uint32_t durable_prefix, bool force) {
+  if (!events_.on_progress) return;
+  uint64_t prefix = std::min<uint64_t>(
+      hasher_->hashed(),
+      std::min(plan_->blob_size(), uint64_t{durable_prefix} * f_.cfg_.chunk_size));
+  uint64_t origin = origin_bytes_.load();
+  if (!force && prefix == reported_prefix_ && origin == reported_origin_) return;
+  reported_prefix_ = prefix;
+  reported_origin_ = origin;
+  events_.on_progress(origin, prefix);
 }
 
 absl::Status BlobFetchRun::HashChunk(uint32_t i, std::vector<char>& buf) {
@@ -425,17 +502,6 @@ absl::Status BlobFetchRun::HashChunk(uint32_t i, std::vector<char>& buf) {
     got += static_cast<uint64_t>(n);
   }
   return absl::OkStatus();
-}
-
-void BlobFetchRun::EmitReadySegments() {
-  HashedSegment seg;
-  while (hasher_->PopSegment(&seg)) {
-    if (seg.index + 1 == plan_->segment_count()) {
-      last_segment_ = std::move(seg);
-    } else if (events_.on_segment) {
-      events_.on_segment(seg.index, seg.piece_sha1_raw);
-    }
-  }
 }
 
 BlobFetcher::BlobFetcher(OriginClient& origin, BlobStore& store, const TransferConfig& cfg,

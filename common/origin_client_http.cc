@@ -18,6 +18,7 @@
 #include "common/logging.h"
 #include "common/origin_client.h"
 #include "common/registry_auth.h"
+#include "common/retry_policy.h"
 
 namespace shoal {
 namespace {
@@ -201,7 +202,11 @@ absl::Status HttpOriginClient::HttpError(const HttpResponse& resp, const OriginR
   if (s == 404) return absl::NotFoundError(msg);
   if (s == 416) return absl::OutOfRangeError(msg);
   if (s == 408 || s == 425 || s == 429 || (s >= 500 && s != 501 && s != 505)) {
-    return absl::UnavailableError(msg);
+    absl::Status st = absl::UnavailableError(msg);
+    if (auto ra = ParseRetryAfter(resp.Header("retry-after"), Clock::Real().Now())) {
+      SetRetryAfter(st, *ra);
+    }
+    return st;
   }
   if (s == 501 || s == 505) return absl::UnimplementedError(msg);
   return absl::FailedPreconditionError(msg);
@@ -307,9 +312,7 @@ OriginClient::RangeResult HttpOriginClient::FetchRange(const OriginRepo& repo,
     }
   } else {
     result.status = HttpError(resp, repo, what);
-    if (auto ra = ParseRetryAfter(resp.Header("retry-after"), Clock::Real().Now())) {
-      result.retry_after = *ra;
-    }
+    result.retry_after = RetryAfterOf(result.status);
   }
   return result;
 }

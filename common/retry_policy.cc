@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace shoal {
@@ -21,6 +23,25 @@ bool IsRetryable(const absl::Status& status, int http_status) {
     default:
       return false;
   }
+}
+
+namespace {
+constexpr char kRetryAfterPayload[] = "type.shoal/retry_after_ms";
+}  // namespace
+
+void SetRetryAfter(absl::Status& status, absl::Duration retry_after) {
+  if (status.ok() || retry_after <= absl::ZeroDuration()) return;
+  status.SetPayload(kRetryAfterPayload,
+                    absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(retry_after))));
+}
+
+absl::Duration RetryAfterOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryAfterPayload);
+  int64_t ms = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &ms) || ms < 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::Milliseconds(ms);
 }
 
 RetryPolicy::RetryPolicy(const TransferConfig& cfg, uint64_t seed)
@@ -49,6 +70,7 @@ RetryPolicy::Decision RetryPolicy::OnFailure(const absl::Status& status, int htt
   if (max_attempts_ != 0 && failed_attempts >= max_attempts_) return d;
   d.retry = true;
   d.delay = Backoff(failed_attempts);
+  retry_after = std::max(retry_after, RetryAfterOf(status));
   if (retry_after > d.delay) {
     d.delay = retry_after;
     d.delay_from_retry_after = true;

@@ -29,6 +29,11 @@ namespace shoal {
 // Without an HTTP answer, Unavailable, DeadlineExceeded and Aborted are transient.
 bool IsRetryable(const absl::Status& status, int http_status = 0);
 
+// An origin's Retry-After travels in a payload of the error status, so calls whose
+// result has no field for it (BlobSize, GetManifest) still pass it on.
+void SetRetryAfter(absl::Status& status, absl::Duration retry_after);
+absl::Duration RetryAfterOf(const absl::Status& status);  // zero when absent
+
 class RetryPolicy {
  public:
   explicit RetryPolicy(const TransferConfig& cfg, uint64_t seed = std::random_device{}());
@@ -39,7 +44,8 @@ class RetryPolicy {
     bool delay_from_retry_after = false;  // the origin's Retry-After set the delay
   };
 
-  // Call after an attempt failed. failed_attempts counts the consecutive failed
+  // Call after an attempt failed; retry_after is the larger of the argument and the
+  // status's Retry-After payload. failed_attempts counts the consecutive failed
   // attempts so far (>= 1); callers reset it when an attempt made progress, so a
   // big transfer over a flaky link is not given up while it keeps moving.
   Decision OnFailure(const absl::Status& status, int http_status, absl::Duration retry_after,

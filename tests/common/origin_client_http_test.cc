@@ -298,6 +298,10 @@ TEST_F(OriginClientHttpTest, TooManyRequestsCarriesRetryAfter) {
   EXPECT_TRUE(absl::StrContains(r.status.message(), "429")) << r.status;
   EXPECT_TRUE(got.empty());
   EXPECT_EQ(reg_.busy_answers_.load(), 1) << "the client must not retry by itself";
+  // BlobSize has no retry_after field: the status carries it.
+  auto size = c->BlobSize(Repo("busy/img"), reg_.digest());
+  EXPECT_EQ(size.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(RetryAfterOf(size.status()), absl::Seconds(7));
 }
 
 TEST_F(OriginClientHttpTest, CutMidBodyReportsTheBytesThatArrivedAndResumes) {

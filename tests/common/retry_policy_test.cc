@@ -150,6 +150,18 @@ TEST(RetryPolicyTest, RetryAfterIsNeverUndercut) {
   EXPECT_TRUE(d.delay_from_retry_after);
 }
 
+TEST(RetryPolicyTest, RetryAfterCarriedInTheStatusIsHonoured) {
+  absl::Status st = absl::UnavailableError("origin answered 429");
+  EXPECT_EQ(RetryAfterOf(st), absl::ZeroDuration());
+  SetRetryAfter(st, absl::Seconds(9));
+  EXPECT_EQ(RetryAfterOf(st), absl::Seconds(9));
+  RetryPolicy policy(Config(), 5);
+  auto d = policy.OnFailure(st, 0, absl::ZeroDuration(), 1);
+  ASSERT_TRUE(d.retry);
+  EXPECT_GE(d.delay, absl::Seconds(9));
+  EXPECT_TRUE(d.delay_from_retry_after);
+}
+
 TEST(RetryPolicyTest, RetryLoopOnSimulatedClockWaitsAtLeastRetryAfter) {
   SimulatedClock clock;
   RetryPolicy policy(Config(), 3);
