@@ -55,7 +55,8 @@ class BlobFetcher {
   //  - Cancelled when *cancel became true (partial data kept);
   //  - the origin's error (NotFound, PermissionDenied, ...) when it is permanent or the
   //    retries ran out, naming the chunk and the attempts.
-  // Thread-safe; stats() then tells about the most recent Fetch that finished.
+  // Thread-safe; stats() then tells about the most recent Fetch that finished. Callers
+  // coalesce: one Fetch per digest and store at a time (they would share the journal).
   absl::Status Fetch(const BlobDigest& digest, const OriginRepo& repo,
                      const BlobFetchEvents& events, const std::atomic<bool>* cancel,
                      std::optional<uint64_t> known_size = std::nullopt);

@@ -300,6 +300,10 @@ OriginClient::RangeResult HttpOriginClient::FetchRange(const OriginRepo& repo,
   if (got_all_early) return result;
   if (receiver_stopped) {
     result.status = absl::CancelledError(absl::StrCat("receiver stopped the transfer of ", what));
+  } else if (!resp.transport.ok() && delivered == 0 &&
+             (absl::IsUnauthenticated(resp.transport) ||
+              absl::IsPermissionDenied(resp.transport))) {
+    result.status = resp.transport;  // the token endpoint refused: nothing broke mid-body
   } else if (!resp.transport.ok()) {
     result.status = WithContext(
         resp.transport, absl::StrCat("origin ", repo.registry, " ", what, " in ", repo.repository,

@@ -47,6 +47,10 @@ class FakeRegistry {
     svr_.Get("/token", [this](const httplib::Request& req, httplib::Response& res) {
       token_requests_++;
       token_request_auth_ = req.get_header_value("Authorization");
+      if (token_request_auth_ == "Basic " + absl::Base64Escape("bob:wrong")) {
+        res.status = 401;
+        return;
+      }
       if (req.get_param_value("service") != "fake-registry" ||
           req.get_param_value("scope") != "repository:tok/img:pull") {
         res.status = 400;
@@ -278,6 +282,17 @@ TEST_F(OriginClientHttpTest, BearerTokenIsFetchedOnceAndReused) {
   EXPECT_EQ(reg_.token_requests_.load(), 1);
   // The token endpoint got the Basic credentials.
   EXPECT_EQ(reg_.token_request_auth_, "Basic " + absl::Base64Escape("bob:pw"));
+}
+
+TEST_F(OriginClientHttpTest, TokenEndpointRefusingCredentialsIsUnauthenticated) {
+  auto c = Client({"bob", "wrong"});
+  std::string got;
+  auto r = Fetch(*c, "tok/img", 0, 100, &got);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnauthenticated) << r.status;
+  EXPECT_TRUE(absl::StrContains(r.status.message(), "token endpoint")) << r.status;
+  EXPECT_FALSE(absl::StrContains(r.status.message(), "wrong")) << "password in a message";
+  EXPECT_FALSE(IsRetryable(r.status, r.http_status));
+  EXPECT_TRUE(got.empty());
 }
 
 TEST_F(OriginClientHttpTest, AnonymousBearerToken) {
