@@ -31,6 +31,7 @@ bool SwarmCoordinator::Servable(const BlobEntry& b) const {
 }
 
 void SwarmCoordinator::EnsureSource(BlobEntry& b) {
+  if (shut_down_) return;  // streams closing on shutdown must not start fetches
   bool wanted = false;
   for (const auto& [id, st] : b.hosts) {
     if (st.WantsBlob() && hosts_.IsAlive(id)) {
