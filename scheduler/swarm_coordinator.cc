@@ -89,12 +89,16 @@ absl::StatusOr<uint64_t> SwarmCoordinator::OpenAnnounce(const v1::AnnounceOpen& 
     return absl::InvalidArgumentError(
         absl::StrCat("Announce open from host '", host, "': ", digest.status().message()));
   }
-  if (open.want() && !open.verified()) {
+  // The origin may be unknown to a host (it is only needed if someone must
+  // fetch the blob), but a given one must be well-formed.
+  if (!open.blob().registry().empty()) {
     if (auto s = ValidateRegistryHost(open.blob().registry()); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("Announce open from host '", host, "' for ",
                                                      digest->Short(),
                                                      ": blob.registry: ", s.message()));
     }
+  }
+  if (!open.blob().repository().empty()) {
     if (auto s = ValidateRepositoryName(open.blob().repository()); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("Announce open from host '", host, "' for ",
                                                      digest->Short(),
@@ -116,7 +120,10 @@ absl::StatusOr<uint64_t> SwarmCoordinator::OpenAnnounce(const v1::AnnounceOpen& 
   }
   // A later wanter's reference is used for the next origin fetch, so a blob
   // first announced without (or with a since-failed) origin can still be fetched.
-  if (open.want() && !open.blob().registry().empty() && b.fetcher.empty()) b.ref = open.blob();
+  if (open.want() && !open.blob().registry().empty() && !open.blob().repository().empty() &&
+      b.fetcher.empty()) {
+    b.ref = open.blob();
+  }
 
   if (HostBlobState* old = b.FindHost(host); old != nullptr && old->connected()) {
     absl::Status replaced = absl::AbortedError(

@@ -48,6 +48,18 @@ void SwarmCoordinator::EnsureSource(BlobEntry& b) {
   if (!b.upstream_failure.empty() && now - b.upstream_failed_at < policy_.upstream_failure_ttl) {
     return;  // wanters were told; a new fetch waits for the TTL
   }
+  if (b.ref.registry().empty() || b.ref.repository().empty()) {
+    // Nobody said where the blob lives: no fetch is possible. Tell the wanters
+    // (once per TTL) so they fail or use what they know instead of waiting.
+    b.upstream_failure = absl::StrCat("nobody holds ", b.ref.digest(),
+                                      " and no announce named its origin registry/repository");
+    b.upstream_failed_at = now;
+    v1::AnnounceResponse m;
+    m.mutable_upstream_failed()->set_reason(b.upstream_failure);
+    Broadcast(b, m, /*only_wanting=*/true, /*except=*/"");
+    log_->warn("blob {}: {}", b.ref.digest().substr(7, 12), b.upstream_failure);
+    return;
+  }
   std::vector<std::string> seeds;
   for (const auto& s : hosts_.LiveSeeds()) {
     if (tasks_.Connected(s)) seeds.push_back(s);

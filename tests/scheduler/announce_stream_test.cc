@@ -27,7 +27,7 @@ TEST_F(AnnounceStreamTest, HostDeclaredDeadMustRegisterAgainBeforeAnnouncing) {
   EXPECT_TRUE(TryOpen("p1", 1, true).ok());
 }
 
-TEST_F(AnnounceStreamTest, BadDigestAndMissingOriginAreRejected) {
+TEST_F(AnnounceStreamTest, BadDigestAndMalformedOriginAreRejected) {
   Register("p1");
   v1::AnnounceOpen open;
   open.set_host_id("p1");
@@ -36,10 +36,40 @@ TEST_F(AnnounceStreamTest, BadDigestAndMissingOriginAreRejected) {
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
 
   open.mutable_blob()->set_digest(TestDigest(1));
-  open.set_want(true);  // wanting needs somewhere to fetch it from
+  open.mutable_blob()->set_repository("../etc");
   s = coordinator_->OpenAnnounce(open, std::make_shared<AnnounceRecorder>());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.status().message()), HasSubstr("blob.registry"));
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("blob.repository"));
+}
+
+TEST_F(AnnounceStreamTest, WantingABlobNobodyHasWithoutNamingItsOriginFailsFast) {
+  RegisterSeed("seed");
+  Register("p1");
+  v1::AnnounceOpen open;
+  open.set_host_id("p1");
+  open.mutable_blob()->set_digest(TestDigest(1));
+  open.set_want(true);
+  auto sink = std::make_shared<AnnounceRecorder>();
+  ASSERT_TRUE(coordinator_->OpenAnnounce(open, sink).ok());
+  auto got = sink->Take();
+  ASSERT_EQ(Count(got, K::kUpstreamFailed), 1);
+  EXPECT_THAT(got.back().upstream_failed().reason(), HasSubstr("origin"));
+  EXPECT_THAT(tasks_["seed"]->Take(), ::testing::IsEmpty());
+}
+
+TEST_F(AnnounceStreamTest, WantingWithoutOriginIsFineWhenTheSwarmHasIt) {
+  RegisterSeed("seed");
+  Register("p1");
+  SeedHolding("seed", 1);
+  v1::AnnounceOpen open;
+  open.set_host_id("p1");
+  open.mutable_blob()->set_digest(TestDigest(1));
+  open.set_want(true);
+  auto sink = std::make_shared<AnnounceRecorder>();
+  ASSERT_TRUE(coordinator_->OpenAnnounce(open, sink).ok());
+  auto got = sink->Take();
+  EXPECT_EQ(Count(got, K::kUpstreamFailed), 0);
+  EXPECT_EQ(Count(got, K::kSegment), static_cast<int>(kSegments));
 }
 
 TEST_F(AnnounceStreamTest, MessagesAreCheckedAgainstTheLayout) {
