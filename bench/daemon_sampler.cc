@@ -31,7 +31,7 @@ pid_t FindProcessByArg(const std::string& arg) {
 }
 
 DaemonSampler::~DaemonSampler() {
-  stop_.Notify();
+  if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -58,7 +58,7 @@ void DaemonSampler::SampleAll() {
 }
 
 std::vector<DaemonUsage> DaemonSampler::Finish() {
-  stop_.Notify();
+  if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
   SampleAll();
   std::vector<DaemonUsage> out;

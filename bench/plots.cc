@@ -26,6 +26,7 @@ absl::StatusOr<std::string> WritePlotInputs(const json& report, const std::strin
   const size_t nodes = report.value("nodes", size_t{0});
   std::vector<std::string> cdf_plots;
   std::string origin_rows;
+  double max_copies = static_cast<double>(nodes);
   int index = 0;
   for (const auto& name_json : report["system_order"]) {
     const std::string name = name_json.get<std::string>();
@@ -47,6 +48,7 @@ absl::StatusOr<std::string> WritePlotInputs(const json& report, const std::strin
     if (auto st = WriteFileAtomically(absl::StrCat(dir, "/", file), rows); !st.ok()) return st;
     cdf_plots.push_back(absl::StrCat(Quote(file), " using 1:2 with steps lw 2 title ",
                                      Quote(name)));
+    max_copies = std::max(max_copies, s.value("origin_copies", 0.0));
     absl::StrAppend(&origin_rows, index++, " \"", name, "\" ",
                     absl::StrFormat("%.3f", s.value("origin_copies", 0.0)), "\n");
   }
@@ -72,13 +74,14 @@ absl::StatusOr<std::string> WritePlotInputs(const json& report, const std::strin
       "set output 'origin_bytes.png'\n"
       "set title 'Blob bytes served by the origin registry'\n"
       "set ylabel 'copies of the image (1.0 = each byte once)'\n"
-      "set style fill solid 0.7\nset boxwidth 0.6\nset yrange [0:*]\nset grid ytics\n"
-      "set xrange [-0.5:",
-      index - 0.5,
-      "]\n"
+      "set style fill solid 0.7\nset boxwidth 0.6\nset grid ytics\nset key top left\n",
+      absl::StrFormat("set yrange [0:%.2f]\nset xrange [-0.5:%.1f]\n", max_copies * 1.2 + 0.1,
+                      index - 0.5),
       "plot 'origin_copies.dat' using 1:3:xtic(2) with boxes notitle, \\\n"
       "     '' using 1:3:(sprintf('%.2f', $3)) with labels offset 0,1 notitle, \\\n"
-      "     1 with lines dt 2 lc rgb 'black' title 'one copy'\n");
+      "     1 with lines dt 2 lw 2 lc rgb 'black' title 'one copy (the minimum)', \\\n",
+      absl::StrFormat("     %d with lines dt 3 lc rgb 'gray40' title 'N = %d copies'\n", nodes,
+                      nodes));
   if (auto st = WriteFileAtomically(dir + "/plots.gp", script); !st.ok()) return st;
   return script;
 }

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace shoal::bench {
 

@@ -2,8 +2,8 @@
 // shaped by tc), on which shoal and the systems users run today distribute the same
 // image over the same links; reports each against the physical lower bound.
 //
-//   sudo build/bin/shoal-bench --nodes 8 --layers 8x128MiB --node-rate 400mbit \
-//       --origin-rate 200mbit --output /tmp/bench-8
+//   sudo build/bin/shoal-bench --nodes 8 --layers 8x128MiB --node-rate 400mbit
+//        --origin-rate 200mbit --output /tmp/bench-8
 //
 // Writes DIR/report.json, DIR/completion_cdf.png, DIR/origin_bytes.png, daemon logs
 // under DIR/logs/; prints Markdown tables on stdout and progress on stderr.
