@@ -38,14 +38,14 @@ SystemResult PullThrough(const BenchContext& ctx, const std::string& name,
 }  // namespace
 
 SystemResult RunDirect(const BenchContext& ctx) {
-  ctx.origin->MarkAccessLog();
+  ctx.MarkOrigin();
   DaemonSampler sampler;
   sampler.Watch("registry", ctx.origin_pid);
   return PullThrough(ctx, kSystemDirect, ctx.OriginHostPort(), sampler);
 }
 
 SystemResult RunCentralCache(const BenchContext& ctx) {
-  ctx.origin->MarkAccessLog();
+  ctx.MarkOrigin();
   const TestbedHost& host = ctx.testbed->host("cache");
   testkit::RegistryOptions o;
   o.ip = host.ip;
@@ -67,7 +67,7 @@ SystemResult RunCentralCache(const BenchContext& ctx) {
     return r;
   }
   ProgressLine(absl::StrCat("central-cache: docker-registry proxy on ", cache->host_port()));
-  ctx.origin->MarkAccessLog();
+  ctx.MarkOrigin();
   DaemonSampler sampler;
   sampler.Watch("registry", ctx.origin_pid);
   sampler.Watch("cache", FindProcessByArg(o.work_dir + "/registry.yml"));

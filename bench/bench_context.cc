@@ -25,12 +25,15 @@ PullOptions BenchContext::Pulls(TransferMeter* meter) const {
   return o;
 }
 
+void BenchContext::MarkOrigin() const { origin_ledger->Mark(); }
+
 void BenchContext::CountOrigin(SystemResult& result) const {
-  testkit::RegistryAccessLog log = origin->ReadAccessLog();
-  result.origin_bytes = log.TotalBlobBytesServed();
-  result.origin_blob_requests = 0;
-  for (const auto& [digest, counts] : log.blobs) result.origin_blob_requests += counts.get;
-  result.origin_manifest_requests = log.TotalManifestRequests();
+  OriginAccount a = origin_ledger->Read();
+  result.origin_bytes = a.blob_bytes;
+  result.origin_blob_requests = a.blob_gets;
+  result.origin_manifest_requests = a.manifest_requests;
+  result.origin_clients = std::move(a.by_client);
+  result.origin_repeats = std::move(a.repeats);
 }
 
 std::string BenchContext::BlobPath(const std::string& digest) const {

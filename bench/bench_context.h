@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "bench/node_pulls.h"
+#include "bench/origin_ledger.h"
 #include "bench/report.h"
 #include "bench/scenario.h"
 #include "bench/testbed.h"
@@ -28,6 +29,7 @@ struct BenchContext {
   const Scenario* scenario = nullptr;
   Testbed* testbed = nullptr;
   testkit::RegistryProcess* origin = nullptr;
+  OriginLedger* origin_ledger = nullptr;
   pid_t origin_pid = -1;  // for CPU/RSS sampling
   ImageInfo image;
   std::string repository;  // "bench/img"
@@ -39,7 +41,9 @@ struct BenchContext {
   std::string OriginHostPort() const;  // "10.a.b.201:5000"
   // Pull options with the run's deadline, Ctrl-C flag and a meter.
   PullOptions Pulls(TransferMeter* meter) const;
-  // Fills origin bytes and requests from the origin's access log since its last mark.
+  // Starts counting what the origin serves.
+  void MarkOrigin() const;
+  // Fills origin bytes, requests and clients from the origin's log since MarkOrigin().
   void CountOrigin(SystemResult& result) const;
   std::string BlobPath(const std::string& digest) const;  // "/v2/<repo>/blobs/<digest>"
 };

@@ -136,6 +136,13 @@ absl::StatusOr<Report> RunBench(const Scenario& s, const std::atomic<bool>& inte
     ctx.image.bytes += b.size;
   }
 
+  std::map<std::string, std::string> ip_to_host;
+  for (const TestbedHost& h : (*testbed)->hosts()) ip_to_host[h.ip] = h.name;
+  std::map<std::string, uint64_t> blob_sizes;
+  for (const auto& b : ctx.image.blobs) blob_sizes[b.digest] = b.size;
+  OriginLedger ledger(origin.get(), ip_to_host, blob_sizes);
+  ctx.origin_ledger = &ledger;
+
   Report report;
   report.scenario = ScenarioJson(s);
   report.image = ctx.image;

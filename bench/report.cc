@@ -34,6 +34,23 @@ json DaemonsJson(const SystemResult& s, double delivered_gb) {
   return out;
 }
 
+json OriginClientsJson(const SystemResult& s) {
+  json out = json::object();
+  for (const auto& [host, c] : s.origin_clients) {
+    out[host] = {{"blob_gets", c.blob_gets}, {"blob_bytes", c.blob_bytes}};
+  }
+  return out;
+}
+
+json OriginRepeatsJson(const SystemResult& s) {
+  json out = json::array();
+  for (const OriginRepeat& r : s.origin_repeats) {
+    out.push_back(
+        {{"digest", r.digest}, {"gets", r.gets}, {"bytes", r.bytes}, {"clients", r.clients}});
+  }
+  return out;
+}
+
 json SystemJson(const SystemResult& s, const Report& r) {
   if (!s.ran) return {{"ran", false}, {"skipped", s.skipped_reason}, {"notes", s.notes}};
   json nodes = json::array();
@@ -59,6 +76,8 @@ json SystemJson(const SystemResult& s, const Report& r) {
               {"origin_copies", f > 0 ? Round3(static_cast<double>(s.origin_bytes) / f) : 0.0},
               {"origin_requests", s.origin_blob_requests},
               {"origin_manifest_requests", s.origin_manifest_requests},
+              {"origin_clients", OriginClientsJson(s)},
+              {"origin_repeats", OriginRepeatsJson(s)},
               {"daemons", DaemonsJson(s, f * static_cast<double>(s.nodes.size()) / kGB)},
               {"notes", s.notes}};
   if (complete) {
@@ -155,7 +174,21 @@ std::string MarkdownTables(const json& r) {
                       HumanBytes(d.value("peak_rss_bytes", 0.0)), " |\n");
     }
   }
-  return absl::StrCat(out, "\n", daemons);
+  std::string repeats;
+  for (const auto& name : r["system_order"]) {
+    const json& s = r["systems"][name.get<std::string>()];
+    if (!IsShoal(name.get<std::string>()) || !s.contains("origin_repeats")) continue;
+    for (const auto& rep : s["origin_repeats"]) {
+      absl::StrAppend(&repeats, "- ", name.get<std::string>(), ": ",
+                      rep.value("digest", "").substr(0, 19), "… served ", rep.value("gets", 0),
+                      " times (", rep.value("bytes", uint64_t{0}), " bytes) to ",
+                      absl::StrJoin(rep["clients"].get<std::vector<std::string>>(), ", "), "\n");
+    }
+  }
+  if (!repeats.empty()) {
+    repeats = absl::StrCat("\nBlobs the origin served more than once to shoal:\n", repeats);
+  }
+  return absl::StrCat(out, "\n", daemons, repeats);
 }
 
 std::vector<std::string> CheckReportInvariants(const json& r) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,20 @@ struct DaemonUsage {
   uint64_t peak_rss_bytes = 0;  // the largest peak RSS (VmHWM) among them
 };
 
+// One client host's blob fetches from the origin registry.
+struct OriginClient {
+  int blob_gets = 0;
+  uint64_t blob_bytes = 0;  // 2xx GET body bytes
+};
+
+// A blob the origin served more bytes of than its size.
+struct OriginRepeat {
+  std::string digest;
+  int gets = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> clients;  // host names, one per GET, in log order
+};
+
 struct SystemResult {
   std::string name;
   bool ran = false;
@@ -39,6 +54,8 @@ struct SystemResult {
   uint64_t origin_bytes = 0;     // blob bytes the origin registry served
   int origin_blob_requests = 0;  // blob GETs the origin answered
   int origin_manifest_requests = 0;
+  std::map<std::string, OriginClient> origin_clients;  // by host name
+  std::vector<OriginRepeat> origin_repeats;
   std::vector<DaemonUsage> daemons;
   std::vector<std::string> notes;  // anything a reader should know (errors, fallbacks)
 };

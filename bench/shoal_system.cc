@@ -101,7 +101,7 @@ SystemResult RunShoal(const BenchContext& ctx, ShoalMode mode) {
   SystemResult r;
   r.name = mode == ShoalMode::kMirrorPulls ? kSystemShoalMirror : kSystemShoalPreheat;
   r.ran = true;
-  ctx.origin->MarkAccessLog();
+  ctx.MarkOrigin();
   auto shoal = ShoalDeployment::Start(ctx, absl::StrCat(ctx.work_dir, "/", r.name),
                                       absl::StrCat(ctx.scenario->output_dir, "/logs/", r.name));
   if (!shoal.ok()) {
