@@ -1,5 +1,7 @@
 #include "bench/preheat_client.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,11 @@ std::string Str(const json& j, const char* key) {
 uint64_t U64(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+int64_t I64(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
 }  // namespace
@@ -49,6 +56,19 @@ uint64_t JobStatus::BytesDone() const {
   return total;
 }
 
+int64_t JobStatus::HostFinishedUnixMs(const std::string& host) const {
+  int64_t last = 0;
+  for (const JobBlobProgress& b : blobs) {
+    int64_t finished = 0;
+    for (const JobHostProgress& h : b.hosts) {
+      if (h.host_id == host) finished = h.finished_unix_ms;
+    }
+    if (finished == 0) return 0;
+    last = std::max(last, finished);
+  }
+  return last;
+}
+
 absl::StatusOr<JobStatus> ParseJobStatus(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
@@ -68,7 +88,7 @@ absl::StatusOr<JobStatus> ParseJobStatus(const std::string& text) {
       if (hosts != b.end() && hosts->is_array()) {
         for (const json& h : *hosts) {
           bp.hosts.push_back({Str(h, "host_id"), Str(h, "state"), U64(h, "bytes_done"),
-                              Str(h, "error")});
+                              Str(h, "error"), I64(h, "finished_unix_ms")});
         }
       }
       s.blobs.push_back(std::move(bp));

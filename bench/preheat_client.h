@@ -18,6 +18,7 @@ struct JobHostProgress {
   std::string state;  // "pending", "running", "succeeded", "failed", ...
   uint64_t bytes_done = 0;
   std::string error;
+  int64_t finished_unix_ms = 0;  // 0: not finished (or not reported)
 };
 
 struct JobBlobProgress {
@@ -36,6 +37,9 @@ struct JobStatus {
   // host id -> every listed blob is "succeeded" on it.
   std::map<std::string, bool> HostsComplete() const;
   uint64_t BytesDone() const;  // summed over blobs and hosts
+  // When the last blob finished on `host` (the scheduler's clock), or 0 when some
+  // blob has no finish time.
+  int64_t HostFinishedUnixMs(const std::string& host) const;
 };
 
 // Parses the JSON a GET /api/v1/jobs/<id> (or the POST) answers. Unknown keys are

@@ -36,6 +36,7 @@ absl::Status RunPreheatJob(const BenchContext& ctx, const ShoalDeployment& shoal
                            std::map<std::string, double>& node_done, std::string& job_summary) {
   PreheatClient client(shoal.SchedulerHttpUrl());
   const absl::Time start = absl::Now();
+  const int64_t submitted_ms = absl::ToUnixMillis(start);
   auto id = client.Submit(ctx.image.reference, "all-peers", "linux/amd64");
   if (!id.ok()) return id.status();
   const size_t nodes = ctx.Nodes().size();
@@ -47,7 +48,11 @@ absl::Status RunPreheatJob(const BenchContext& ctx, const ShoalDeployment& shoal
     if (!status.ok()) return status.status();
     for (const auto& [host, complete] : status->HostsComplete()) {
       if (complete && host.rfind("node-", 0) == 0 && !node_done.count(host)) {
-        node_done[host] = now;
+        // The scheduler's own finish times are exact; polling is the fallback.
+        const int64_t finished = status->HostFinishedUnixMs(host);
+        node_done[host] =
+            finished > 0 ? std::max(0.0, static_cast<double>(finished - submitted_ms) / 1000.0)
+                         : now;
         meter.NodeDone();
       }
     }

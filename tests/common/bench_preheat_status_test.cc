@@ -39,6 +39,20 @@ TEST(BenchPreheatStatus, AHostAbsentFromOneBlobIsNotDone) {
   EXPECT_FALSE(s->HostsComplete()["node-1"]);
 }
 
+TEST(BenchPreheatStatus, ANodesFinishTimeIsItsLastBlobsFinishTime) {
+  auto s = ParseJobStatus(R"({"id": "j", "state": "running", "blobs": [
+      {"digest": "sha256:aa", "size": 1, "hosts": [
+         {"host_id": "node-1", "state": "succeeded", "finished_unix_ms": 5000},
+         {"host_id": "node-2", "state": "succeeded", "finished_unix_ms": 7000}]},
+      {"digest": "sha256:bb", "size": 1, "hosts": [
+         {"host_id": "node-1", "state": "succeeded", "finished_unix_ms": 9000},
+         {"host_id": "node-2", "state": "running", "finished_unix_ms": 0}]}]})");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->HostFinishedUnixMs("node-1"), 9000);
+  EXPECT_EQ(s->HostFinishedUnixMs("node-2"), 0) << "a blob still running has no finish time";
+  EXPECT_EQ(s->HostFinishedUnixMs("node-9"), 0);
+}
+
 TEST(BenchPreheatStatus, TerminalStatesAndBadAnswers) {
   EXPECT_TRUE(ParseJobStatus(R"({"id":"j","state":"failed","error":"origin 500"})")->Terminal());
   EXPECT_EQ(ParseJobStatus(R"({"id":"j","state":"failed","error":"origin 500"})")->error,
