@@ -53,3 +53,21 @@ absl::StatusOr<std::string> SegmentTorrentInfoHash(const std::string& bencoded) 
 }
 
 }  // namespace shoal
+
+namespace shoal {
+
+absl::StatusOr<std::vector<std::string>> SegmentTorrentPieceHashes(const std::string& bencoded) {
+  lt::error_code ec;
+  lt::torrent_info ti(lt::span<char const>(bencoded.data(), static_cast<long>(bencoded.size())), ec,
+                      lt::from_span);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("segment torrent does not parse: ", ec.message()));
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(ti.num_pieces()));
+  for (int i = 0; i < ti.num_pieces(); ++i) {
+    lt::sha1_hash h = ti.hash_for_piece(lt::piece_index_t(i));
+    out.emplace_back(h.data(), h.size());
+  }
+  return out;
+}
+
+}  // namespace shoal

@@ -22,6 +22,9 @@ absl::StatusOr<SegmentTorrent> MakeSegmentTorrent(const std::string& name, uint6
                                                   uint32_t piece_size,
                                                   const std::vector<std::string>& piece_sha1_raw);
 
+// The 20-byte SHA-1 of every piece, in order.
+absl::StatusOr<std::vector<std::string>> SegmentTorrentPieceHashes(const std::string& bencoded);
+
 // Parses a .torrent and returns its v1 info-hash (hex), checking it is single-file.
 absl::StatusOr<std::string> SegmentTorrentInfoHash(const std::string& bencoded);
 

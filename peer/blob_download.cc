@@ -96,6 +96,7 @@ void BlobDownload::OnPieceFinished(const std::string& info_hash, int piece) {
   for (auto& s : segments_) {
     if (s.info_hash == info_hash && piece >= 0 && static_cast<size_t>(piece) < s.pieces.size()) {
       s.pieces[piece] = true;
+      pieces_changed_ = true;
       cv_.notify_all();
       return;
     }
@@ -108,6 +109,7 @@ void BlobDownload::OnTorrentFinished(const std::string& info_hash) {
     if (s.info_hash == info_hash) {
       s.finished = true;
       std::fill(s.pieces.begin(), s.pieces.end(), true);
+      pieces_changed_ = true;
       cv_.notify_all();
       return;
     }
@@ -333,9 +335,11 @@ void BlobDownload::AddPendingSegments() {
       continue;
     }
     std::vector<bool> have = ctx_->engine->HavePieces(*added);
+    auto piece_hashes = SegmentTorrentPieceHashes(m.torrent());
     std::lock_guard<std::mutex> l(mu_);
     Segment& seg = segments_[m.index()];
     seg.info_hash = *added;
+    if (piece_hashes.ok()) seg.piece_sha1 = std::move(*piece_hashes);
     seg.added = true;
     for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i) seg.pieces[i] = seg.pieces[i] || have[i];
   }
@@ -391,31 +395,38 @@ uint64_t BlobDownload::BytesDone() const {
   return done;
 }
 
-// Hashes newly contiguous bytes (just written, so read back from page cache).
+// Advances the verified prefix piece by piece. libtorrent may report a piece
+// finished while its blocks still sit in its store buffer, not yet in the file,
+// so every piece read back is checked against its SHA-1 from the torrent before
+// it counts (and becomes readable); a piece not on disk yet is retried later.
 void BlobDownload::AdvanceHash() {
-  uint64_t from, to;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    from = hashed_upto_;
-    to = ContiguousEnd();
-  }
-  if (to <= from) return;
-  std::vector<char> buf(1 << 20);
-  uint64_t pos = from;
-  while (pos < to) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), to - pos));
-    auto n = Read(pos, buf.data(), want);
-    if (!n.ok() || *n == 0) {
-      log_->warn("blob {}: cannot read back bytes at {}: {}", request_.digest.Short(), pos,
-                 n.ok() ? "short read" : std::string(n.status().message()));
-      break;
+  std::vector<char> buf;
+  while (true) {
+    uint64_t offset, length;
+    std::string expected;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!plan_ || hashed_upto_ >= plan_->blob_size()) return;
+      SegmentIndex k = plan_->SegmentOf(hashed_upto_);
+      uint64_t in_seg = hashed_upto_ - plan_->SegmentOffset(k);
+      uint32_t piece = static_cast<uint32_t>(in_seg / plan_->piece_size());
+      const Segment& seg = segments_[k];
+      if (piece >= seg.pieces.size() || !seg.pieces[piece] || piece >= seg.piece_sha1.size()) return;
+      offset = hashed_upto_;
+      length = std::min<uint64_t>(plan_->piece_size(), plan_->SegmentLength(k) - in_seg);
+      expected = seg.piece_sha1[piece];
     }
-    sha256_.Update(buf.data(), *n);
-    pos += *n;
+    buf.resize(static_cast<size_t>(length));
+    auto n = Read(offset, buf.data(), buf.size());
+    if (!n.ok() || *n != buf.size()) return;  // not written yet; next round
+    Hasher sha1(Hasher::Kind::kSha1);
+    sha1.Update(buf.data(), buf.size());
+    if (sha1.FinalRaw() != expected) return;  // still in libtorrent's store buffer; next round
+    sha256_.Update(buf.data(), buf.size());
+    std::lock_guard<std::mutex> l(mu_);
+    hashed_upto_ = offset + length;
+    cv_.notify_all();
   }
-  std::lock_guard<std::mutex> l(mu_);
-  hashed_upto_ = pos;
-  cv_.notify_all();
 }
 
 bool BlobDownload::RunSwarm() {
@@ -430,8 +441,9 @@ bool BlobDownload::RunSwarm() {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait_for(l, kWakeInterval, [&] {
         return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() || !pending_metas_.empty() ||
-               !pending_parents_.empty() || reconnect_ || (plan_ && ContiguousEnd() > hashed_upto_);
+               !pending_parents_.empty() || reconnect_ || pieces_changed_;
       });
+      pieces_changed_ = false;
       if (cancel_ || !fallback_reason_.empty()) return false;
       if (!storage_error_.empty()) {
         std::string err = storage_error_;

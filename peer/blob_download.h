@@ -73,6 +73,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
     bool finished = false;
     bool have_sent = false;
     std::vector<bool> pieces;
+    std::vector<std::string> piece_sha1;  // from the segment torrent
   };
 
   void Run();
@@ -108,6 +109,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   std::string storage_error_;
   bool stream_closed_ = false;
   bool reconnect_ = false;
+  bool pieces_changed_ = false;  // a piece landed since the worker last looked
   bool origin_bytes_readable_ = false;  // origin fallback: contiguous_origin_ is readable
   uint64_t contiguous_origin_ = 0;
   uint64_t hashed_upto_ = 0;
