@@ -141,6 +141,18 @@ void BlobDownload::Reconnect() {
   OpenStream();  // a held blob: tell the new scheduler we can serve it
 }
 
+void BlobDownload::ReleaseTorrents() {
+  std::vector<std::string> hashes;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& seg : segments_) {
+      if (seg.added) hashes.push_back(seg.info_hash);
+      seg.added = false;
+    }
+  }
+  for (const auto& h : hashes) ctx_->engine->Remove(h);
+}
+
 // ---- worker ----
 
 void BlobDownload::Run() {

@@ -63,6 +63,9 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   void OnTorrentFinished(const std::string& info_hash);
   void OnPeerBanned(const std::string& info_hash, const std::string& ip, int port);
   void OnStorageError(const std::string& info_hash, const std::string& error);
+  // Drops this blob's segment torrents from the engine (its cache entry was
+  // discarded; a fresh download replaces this one).
+  void ReleaseTorrents();
   // The scheduler came back: reopen the announce stream.
   void Reconnect();
 

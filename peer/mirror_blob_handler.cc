@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/hashing.h"
 #include "common/logging.h"
 #include "peer/mirror_http.h"
 
@@ -37,6 +38,10 @@ struct MirrorBlobHandler::Stream {
   absl::Status failure;
   absl::Time started;
   std::vector<char> buffer;
+  // Whole-blob reads from the cache are re-hashed as they go out; the last chunk
+  // is sent only when the digest still matches, so bytes that rotted or were
+  // tampered with on disk never reach a client as a complete blob.
+  std::unique_ptr<Hasher> verify;
 };
 
 void MirrorBlobHandler::Handle(const httplib::Request& req, httplib::Response& res,
@@ -144,6 +149,17 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
                       ? absl::DataLossError(absl::StrCat("read of byte ", pos, " returned nothing"))
                       : got.status();
       return false;
+    }
+    if (s.from_cache && !s.partial) {
+      if (!s.verify) s.verify = std::make_unique<Hasher>(Hasher::Kind::kSha256);
+      s.verify->Update(s.buffer.data(), *got);
+      if (s.sent + *got == s.length && s.verify->FinalHex() != s.digest.hex()) {
+        s.failure = absl::DataLossError("cached bytes no longer match the digest; entry discarded");
+        Logger("mirror")->error("blob {}: cached bytes no longer match the digest; discarding the entry, "
+                                "the next request fetches it again", s.digest.Short());
+        (void)store_.Discard(s.digest);
+        return false;
+      }
     }
     if (!sink.write(s.buffer.data(), *got)) {
       s.failure = absl::CancelledError("client stopped reading");

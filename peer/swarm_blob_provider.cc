@@ -55,6 +55,7 @@ std::shared_ptr<BlobDownload> SwarmBlobProvider::GetOrStart(const BlobRequest& r
     // is reused only while its cache entry still exists.
     bool reusable = !d->finished() || (d->result().ok() && ctx_.store->IsVerified(request.digest));
     if (reusable) return d;
+    d->ReleaseTorrents();
   }
   auto d = std::make_shared<BlobDownload>(&ctx_, request, job_id, creds);
   downloads_[request.digest.str()] = d;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/hashing.h"
 #include "testkit/containerd_process.h"
 #include "testkit/image_builder.h"
 #include "testkit/image_pusher.h"
@@ -214,6 +216,60 @@ TEST_F(BlobSliceTest, MirrorRefusesBadRequestsWithOciErrors) {
                 absl::StartsWith(req.uri, "/v2/?"))
         << "bad input reached the origin: " << req.method << " " << req.uri;
   }
+}
+
+}  // namespace
+}  // namespace shoal::testkit
+
+namespace shoal::testkit {
+namespace {
+
+std::string Sha256Of(const std::string& body) { return "sha256:" + shoal::Sha256Hex(body); }
+
+// A cached blob whose bytes no longer match its digest (disk rot, tampering) is
+// never served whole: the mirror cuts the response before the last byte,
+// discards the entry, and the next request gets the blob again from the swarm.
+TEST_F(BlobSliceTest, CorruptedCacheEntryIsDiscardedAndRefetched) {
+  ClusterOptions o = Options();
+  o.peers = 2;
+  auto cluster = StartCluster(o);
+  ASSERT_NE(cluster, nullptr);
+  const BlobFile& layer = image_.platforms[0].layers[0];  // spans 3 segments
+  HttpCall call;
+  call.url = absl::StrCat("http://", cluster->mirror(0), "/v2/", image_.spec.repository, "/blobs/",
+                          layer.digest, "?ns=", registry_->host_port());
+  call.timeout = absl::Seconds(120);
+  auto first = HttpFetch(call);
+  ASSERT_TRUE(first.ok()) << first.status() << cluster->LogTails();
+  ASSERT_EQ(first->status, 200);
+  ASSERT_EQ(Sha256Of(first->body), layer.digest);
+
+  // Flip one byte in the middle segment file on the peer's disk.
+  std::string seg = absl::StrCat(cluster->peer(0).data_dir, "/blobs/sha256/", layer.digest.substr(7), "/seg-00001");
+  ASSERT_TRUE(std::filesystem::exists(seg)) << seg;
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(1000);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(1000);
+    f.write(&c, 1);
+  }
+  auto second = HttpFetch(call);
+  bool whole_and_wrong = second.ok() && second->status == 200 && second->body.size() == layer.size &&
+                         Sha256Of(second->body) != layer.digest;
+  EXPECT_FALSE(whole_and_wrong) << "the corrupted blob was served whole";
+  EXPECT_FALSE(second.ok() && second->status == 200 && Sha256Of(second->body) == layer.digest)
+      << "corruption was not noticed";
+
+  auto third = HttpFetch(call);
+  ASSERT_TRUE(third.ok()) << third.status() << cluster->LogTails();
+  EXPECT_EQ(third->status, 200);
+  EXPECT_EQ(Sha256Of(third->body), layer.digest) << "refetched bytes do not match";
+  // The refetch came from the swarm (the seed), not the origin.
+  RegistryAccessLog log = registry_->ReadAccessLog();
+  EXPECT_EQ(log.Blob(layer.digest).bytes_served, layer.size) << log.Summary();
 }
 
 }  // namespace
