@@ -55,8 +55,8 @@ lt::settings_pack MakeTorrentSettings(const TorrentEngineOptions& o) {
   s.set_int(sp::max_queued_disk_bytes, 32 * 1024 * 1024);
   s.set_int(sp::recv_socket_buffer_size, 4 * 1024 * 1024);
   s.set_int(sp::send_socket_buffer_size, 4 * 1024 * 1024);
-  s.set_int(sp::aio_threads, 4);
-  s.set_int(sp::hashing_threads, 2);
+  s.set_int(sp::aio_threads, 2);  // more only contend on the buffer pool lock on small machines
+  s.set_int(sp::hashing_threads, 1);
   s.set_int(sp::unchoke_slots_limit, -1);
   s.set_int(sp::choking_algorithm, sp::fixed_slots_choker);
   s.set_bool(sp::close_redundant_connections, false);
