@@ -32,6 +32,24 @@ absl::StatusOr<v1::SegmentMeta> LoadSegmentMeta(const BlobStore& store, const Bl
   return meta;
 }
 
+absl::StatusOr<v1::SegmentMeta> SeedCompleteSegment(const BlobStore& store, TorrentEngine& engine,
+                                                    const BlobDigest& d, const SegmentPlan& plan,
+                                                    SegmentIndex k,
+                                                    const std::vector<std::string>& piece_sha1_raw) {
+  uint64_t length = plan.SegmentLength(k);
+  auto torrent = MakeSegmentTorrent(BlobStore::SegmentFileName(k), length, plan.piece_size(), piece_sha1_raw);
+  if (!torrent.ok()) return torrent.status();
+  v1::SegmentMeta meta;
+  meta.set_index(k);
+  meta.set_torrent(torrent->bencoded);
+  meta.set_info_hash(torrent->info_hash_hex);
+  meta.set_length(length);
+  if (auto s = SaveSegmentMeta(store, d, meta); !s.ok()) return s;
+  auto added = engine.AddSegment(meta.torrent(), store.BlobDir(d), /*complete=*/true, "");
+  if (!added.ok()) return added.status();
+  return meta;
+}
+
 v1::BlobLayout LayoutOf(const SegmentPlan& plan) {
   v1::BlobLayout l;
   l.set_size(plan.blob_size());

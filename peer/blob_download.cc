@@ -619,37 +619,27 @@ void BlobDownload::RunOrigin(const std::string& why) {
   // What this peer fetched itself it seeds at once, with the same deterministic
   // segment torrents a seed would make, so other peers can use it as a parent.
   events.on_segment = [&](SegmentIndex k, const std::vector<std::string>& pieces) {
-    SegmentIndex count;
-    uint64_t length;
-    uint32_t piece_size;
+    std::optional<SegmentPlan> plan;
     {
       std::lock_guard<std::mutex> l(mu_);
-      if (!plan_) return;
-      count = plan_->segment_count();
-      length = plan_->SegmentLength(k);
-      piece_size = plan_->piece_size();
+      plan = plan_;
     }
-    if (k >= count || length == 0) return;
-    auto torrent = MakeSegmentTorrent(BlobStore::SegmentFileName(k), length, piece_size, pieces);
-    if (!torrent.ok()) return;
-    v1::SegmentMeta meta;
-    meta.set_index(k);
-    meta.set_torrent(torrent->bencoded);
-    meta.set_info_hash(torrent->info_hash_hex);
-    meta.set_length(length);
-    (void)SaveSegmentMeta(*ctx_->store, d, meta);
-    ctx_->route_segment(meta.info_hash(), d);
-    auto added = ctx_->engine->AddSegment(meta.torrent(), ctx_->store->BlobDir(d), /*complete=*/true, "");
-    if (!added.ok()) return;
+    if (!plan || k >= plan->segment_count() || plan->SegmentLength(k) == 0) return;
+    auto meta = SeedCompleteSegment(*ctx_->store, *ctx_->engine, d, *plan, k, pieces);
+    if (!meta.ok()) {
+      log_->warn("blob {} segment {}: cannot seed it: {}", d.Short(), k, meta.status().message());
+      return;
+    }
+    ctx_->route_segment(meta->info_hash(), d);
     {
       std::lock_guard<std::mutex> l(mu_);
       Segment& seg = segments_[k];
-      seg.info_hash = *added;
+      seg.info_hash = meta->info_hash();
       seg.added = seg.finished = seg.have_sent = true;
       std::fill(seg.pieces.begin(), seg.pieces.end(), true);
     }
     v1::AnnounceRequest req;
-    *req.mutable_segment_ready() = meta;
+    *req.mutable_segment_ready() = *meta;
     Send(req);
   };
   events.on_progress = [&](uint64_t, uint64_t contiguous) {

@@ -5,7 +5,6 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/segment_files.h"
-#include "common/segment_torrent.h"
 
 namespace shoal {
 
@@ -232,24 +231,12 @@ void SeedAgent::RunFetch(std::shared_ptr<SeedBlob> blob) {
   events.on_segment = [&](SegmentIndex k, const std::vector<std::string>& pieces) {
     auto plan = PlanOf(blob->layout);
     if (!plan.ok() || plan->SegmentLength(k) == 0) return;
-    auto torrent = MakeSegmentTorrent(BlobStore::SegmentFileName(k), plan->SegmentLength(k), plan->piece_size(), pieces);
-    if (!torrent.ok()) {
-      log_->error("blob {} segment {}: cannot build torrent: {}", short_digest, k, torrent.status().message());
+    auto published = SeedCompleteSegment(*store_, *engine_, blob->digest, *plan, k, pieces);
+    if (!published.ok()) {
+      log_->error("blob {} segment {}: cannot seed it: {}", short_digest, k, published.status().message());
       return;
     }
-    v1::SegmentMeta meta;
-    meta.set_index(k);
-    meta.set_torrent(torrent->bencoded);
-    meta.set_info_hash(torrent->info_hash_hex);
-    meta.set_length(plan->SegmentLength(k));
-    if (auto s = SaveSegmentMeta(*store_, blob->digest, meta); !s.ok()) {
-      log_->warn("blob {} segment {}: {}", short_digest, k, s.message());
-    }
-    auto added = engine_->AddSegment(meta.torrent(), store_->BlobDir(blob->digest), /*complete=*/true, "");
-    if (!added.ok()) {
-      log_->error("blob {} segment {}: cannot seed: {}", short_digest, k, added.status().message());
-      return;
-    }
+    const v1::SegmentMeta& meta = *published;
     log_->debug("blob {} segment {} ready ({} bytes, info-hash {})", short_digest, k, meta.length(),
                 meta.info_hash().substr(0, 12));
     v1::AnnounceRequest req;
