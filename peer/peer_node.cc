@@ -49,6 +49,10 @@ absl::StatusOr<std::unique_ptr<PeerNode>> PeerNode::Create(const PeerConfig& con
   mo.default_registry = config.default_registry;
   node->mirror_ = std::make_unique<MirrorServer>(mo, *node->store_, *node->provider_, *node->origin_,
                                                  *node->manifests_);
+  auto metrics = StartDaemonMetrics(dc, node->store_.get(),
+                                    [self] { return self->started_.load() && !self->stopped_; });
+  if (!metrics.ok()) return metrics.status();
+  node->metrics_ = std::move(*metrics);
   return node;
 }
 
@@ -58,6 +62,7 @@ absl::Status PeerNode::Start() {
   if (auto s = mirror_->Start(); !s.ok()) return s;
   provider_->LoadHeld();
   agent_->Start();
+  started_ = true;
   return absl::OkStatus();
 }
 
@@ -70,12 +75,12 @@ void PeerNode::OnTask(const v1::Task& task) {
 }
 
 void PeerNode::Stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  if (stopped_.exchange(true)) return;
   mirror_->Stop();
   agent_->Stop();
   provider_->Stop();
   engine_->Stop();
+  if (metrics_) metrics_->Stop();
 }
 
 }  // namespace shoal

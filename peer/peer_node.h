@@ -2,11 +2,13 @@
 // swarm blob provider and the registry mirror containerd talks to.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/blob_store.h"
+#include "common/metrics.h"
 #include "common/daemon_config.h"
 #include "common/origin_client.h"
 #include "common/scheduler_client.h"
@@ -44,7 +46,9 @@ class PeerNode {
   std::unique_ptr<OriginClient> origin_;
   std::unique_ptr<ManifestCache> manifests_;
   std::unique_ptr<MirrorServer> mirror_;
-  bool stopped_ = false;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  std::unique_ptr<MetricsServer> metrics_;  // last: stopped and destroyed first
 };
 
 }  // namespace shoal

@@ -1,0 +1,321 @@
+// BlobDownload's swarm half: the announce stream to the scheduler, adding
+// segment torrents and connecting parents as they are assigned, and advancing
+// the verified prefix as pieces land (see blob_download.h).
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/segment_files.h"
+#include "common/segment_torrent.h"
+#include "peer/blob_download.h"
+
+namespace shoal {
+namespace {
+constexpr auto kWakeInterval = std::chrono::milliseconds(200);
+constexpr absl::Duration kProgressInterval = absl::Seconds(1);
+}  // namespace
+
+void BlobDownload::OnMessage(const v1::AnnounceResponse& resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  switch (resp.kind_case()) {
+    case v1::AnnounceResponse::kLayout:
+      ApplyLayout(resp.layout());
+      break;
+    case v1::AnnounceResponse::kSegment:
+      pending_metas_.push_back(resp.segment());
+      break;
+    case v1::AnnounceResponse::kParents:
+      for (const auto& p : resp.parents().parents()) {
+        endpoint_to_host_[absl::StrCat(p.ip(), ":", p.port())] = p.host_id();
+      }
+      pending_parents_.push_back(resp.parents());
+      break;
+    case v1::AnnounceResponse::kGoToOrigin:
+      fallback_reason_ = absl::StrCat("scheduler said go to origin: ", resp.go_to_origin().reason());
+      break;
+    case v1::AnnounceResponse::kUpstreamFailed:
+      fallback_reason_ = absl::StrCat("the seed could not fetch it: ", resp.upstream_failed().reason());
+      break;
+    case v1::AnnounceResponse::kCancel:
+      cancel_ = true;
+      fallback_reason_ = absl::StrCat("cancelled by the scheduler: ", resp.cancel().reason());
+      break;
+    default:
+      break;
+  }
+  cv_.notify_all();
+}
+
+void BlobDownload::OpenStream() {
+  v1::AnnounceOpen open;
+  open.set_host_id(ctx_->config.host_id);
+  open.mutable_blob()->set_digest(request_.digest.str());
+  open.mutable_blob()->set_registry(request_.origin.registry);
+  open.mutable_blob()->set_repository(request_.origin.repository);
+  open.set_want(true);
+  open.set_job_id(job_id_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    open.set_verified(verified_);
+    for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+      if (segments_[k].finished) open.add_have_segments(k);
+    }
+    stream_closed_ = false;
+    reconnect_ = false;
+  }
+  std::weak_ptr<BlobDownload> weak = weak_from_this();
+  auto next = AnnounceStream::Open(
+      *ctx_->stub, open,
+      [weak](const v1::AnnounceResponse& r) {
+        if (auto self = weak.lock()) self->OnMessage(r);
+      },
+      [weak](const absl::Status&) {
+        if (auto self = weak.lock()) {
+          std::lock_guard<std::mutex> l(self->mu_);
+          self->stream_closed_ = true;
+          self->cv_.notify_all();
+        }
+      });
+  std::unique_ptr<AnnounceStream> old;
+  {
+    std::lock_guard<std::mutex> l(stream_mu_);
+    old = std::move(stream_);
+    stream_ = std::move(next);
+  }
+}
+
+void BlobDownload::AddPendingSegments() {
+  std::deque<v1::SegmentMeta> metas;
+  std::deque<v1::ParentSet> parents;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!plan_) return;  // metadata is useless until the layout is known
+    metas.swap(pending_metas_);
+    parents.swap(pending_parents_);
+  }
+  for (const auto& m : metas) {
+    if (m.index() >= segments_.size()) continue;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (segments_[m.index()].added) continue;
+    }
+    if (auto s = SaveSegmentMeta(*ctx_->store, request_.digest, m); !s.ok()) {
+      log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
+    }
+    ctx_->route_segment(m.info_hash(), request_.digest);
+    auto added = ctx_->engine->AddSegment(m.torrent(), ctx_->store->BlobDir(request_.digest), /*complete=*/false,
+                                          SegmentResumePath(*ctx_->store, request_.digest, m.index()));
+    if (!added.ok()) {
+      log_->error("blob {} segment {}: {}", request_.digest.Short(), m.index(), added.status().message());
+      continue;
+    }
+    std::vector<bool> have = ctx_->engine->HavePieces(*added);
+    auto piece_hashes = SegmentTorrentPieceHashes(m.torrent());
+    std::lock_guard<std::mutex> l(mu_);
+    Segment& seg = segments_[m.index()];
+    seg.info_hash = *added;
+    if (piece_hashes.ok()) seg.piece_sha1 = std::move(*piece_hashes);
+    seg.added = true;
+    for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i) seg.pieces[i] = seg.pieces[i] || have[i];
+  }
+  for (const auto& p : parents) {
+    std::string hash;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (p.segment_index() >= segments_.size() || !segments_[p.segment_index()].added) {
+        pending_parents_.push_back(p);  // metadata not here yet: keep for the next round
+        continue;
+      }
+      hash = segments_[p.segment_index()].info_hash;
+    }
+    std::vector<std::pair<std::string, int>> eps;
+    for (const auto& parent : p.parents()) {
+      if (parent.host_id() == ctx_->config.host_id) continue;
+      eps.emplace_back(parent.ip(), static_cast<int>(parent.port()));
+    }
+    log_->debug("blob {} segment {}: {} parents", request_.digest.Short(), p.segment_index(), eps.size());
+    ctx_->engine->ConnectPeers(hash, eps);
+  }
+}
+
+uint64_t BlobDownload::ContiguousEnd() const {
+  if (!plan_) return 0;
+  uint64_t end = 0;
+  for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+    const Segment& s = segments_[k];
+    uint64_t seg_len = plan_->SegmentLength(k);
+    uint32_t n = 0;
+    while (n < s.pieces.size() && s.pieces[n]) ++n;
+    if (n == s.pieces.size()) {
+      end += seg_len;
+      continue;
+    }
+    end += uint64_t{n} * plan_->piece_size();
+    break;
+  }
+  return end;
+}
+
+uint64_t BlobDownload::BytesDone() const {
+  if (!plan_) return 0;
+  uint64_t done = 0;
+  for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+    const Segment& s = segments_[k];
+    for (size_t i = 0; i < s.pieces.size(); ++i) {
+      if (!s.pieces[i]) continue;
+      uint64_t start = uint64_t{i} * plan_->piece_size();
+      done += std::min<uint64_t>(plan_->piece_size(), plan_->SegmentLength(k) - start);
+    }
+  }
+  return done;
+}
+
+// Advances the verified prefix piece by piece. libtorrent may report a piece
+bool BlobDownload::RunSwarm() {
+  const BlobDigest& d = request_.digest;
+  OpenStream();
+  absl::Time last_progress_at = absl::Now();
+  absl::Time last_report_at = absl::InfinitePast();
+  absl::Time closed_since = absl::InfinitePast();
+  uint64_t last_bytes = 0, report_bytes = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, kWakeInterval, [&] {
+        return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() || !pending_metas_.empty() ||
+               !pending_parents_.empty() || reconnect_ || pieces_changed_;
+      });
+      pieces_changed_ = false;
+      if (cancel_ || !fallback_reason_.empty()) return false;
+      if (!storage_error_.empty()) {
+        std::string err = storage_error_;
+        l.unlock();
+        Finish(absl::ResourceExhaustedError(absl::StrCat("storing ", d.str(), " on ", ctx_->config.host_id,
+                                                         " failed: ", err, " (partial data kept for a retry)")));
+        return true;
+      }
+    }
+    AddPendingSegments();
+    // Refresh piece bitmaps from libtorrent: covers pieces known from resume data.
+    std::vector<std::pair<SegmentIndex, std::string>> unfinished;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+        if (segments_[k].added && !segments_[k].finished) unfinished.emplace_back(k, segments_[k].info_hash);
+      }
+    }
+    for (const auto& [k, hash] : unfinished) {
+      auto st = ctx_->engine->Status(hash);
+      if (st && st->finished) OnTorrentFinished(hash);
+    }
+    AdvanceHash();
+
+    std::vector<std::string> banned;
+    std::vector<SegmentIndex> newly_have;
+    uint64_t bytes_done, size = 0;
+    bool all_hashed = false, stream_closed, reconnect;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      banned.swap(banned_reports_);
+      for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+        Segment& s = segments_[k];
+        if (!s.finished && !s.pieces.empty() && std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; })) {
+          s.finished = true;
+        }
+        if (s.finished && !s.have_sent && plan_->SegmentLength(k) > 0) {
+          s.have_sent = true;
+          newly_have.push_back(k);
+        }
+      }
+      bytes_done = BytesDone();
+      if (plan_) {
+        size = plan_->blob_size();
+        all_hashed = hashed_upto_ == size;
+      }
+      stream_closed = stream_closed_;
+      reconnect = reconnect_;
+    }
+    for (SegmentIndex k : newly_have) {
+      v1::AnnounceRequest req;
+      req.mutable_have()->set_index(k);
+      Send(req);
+    }
+    for (const std::string& b : banned) {
+      std::string ep = b.substr(b.find('|') + 1);
+      v1::AnnounceRequest req;
+      req.mutable_failure()->set_reason("piece failed its hash; parent banned");
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = endpoint_to_host_.find(ep);
+      if (it != endpoint_to_host_.end()) req.mutable_failure()->set_parent_host_id(it->second);
+      Send(req);
+    }
+    if (all_hashed) {
+      std::string got = sha256_.FinalHex();
+      if (got != d.hex()) {
+        log_->error("blob {}: bytes from the swarm hash to sha256:{}, not the digest; discarding and refetching",
+                    d.Short(), got.substr(0, 12));
+        std::lock_guard<std::mutex> l(mu_);
+        fallback_reason_ = "swarm bytes did not match the digest";
+        return false;
+      }
+      Finish(absl::OkStatus());
+      return true;
+    }
+    absl::Time now = absl::Now();
+    if (bytes_done != last_bytes) {
+      last_bytes = bytes_done;
+      last_progress_at = now;
+    }
+    if (now - last_report_at >= kProgressInterval && !stream_closed) {
+      double secs = last_report_at == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(now - last_report_at);
+      v1::AnnounceRequest req;
+      req.mutable_blob_progress()->set_bytes_done(bytes_done);
+      req.mutable_blob_progress()->set_rate_bps(secs > 0 ? static_cast<uint64_t>((bytes_done - report_bytes) / secs) : 0);
+      Send(req);
+      last_report_at = now;
+      report_bytes = bytes_done;
+    }
+    // No progress for the stall timeout: ask for fresh parents for what is missing.
+    if (now - last_progress_at >= ctx_->config.transfer.stall_timeout && !stream_closed) {
+      std::vector<SegmentIndex> missing;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+          if (segments_[k].added && !segments_[k].finished) missing.push_back(k);
+        }
+      }
+      for (SegmentIndex k : missing) {
+        v1::AnnounceRequest req;
+        req.mutable_need_parents()->set_index(k);
+        Send(req);
+      }
+      log_->warn("blob {}: no progress for {}; asked the scheduler for new parents", d.Short(),
+                 absl::FormatDuration(ctx_->config.transfer.stall_timeout));
+      last_progress_at = now;
+    }
+    // Scheduler gone: transfers already running continue; reconnect when it is back,
+    // and go to the origin only if nothing moves meanwhile.
+    if (reconnect) {
+      OpenStream();
+      closed_since = absl::InfinitePast();
+    } else if (stream_closed) {
+      if (closed_since == absl::InfinitePast()) {
+        closed_since = now;
+        log_->warn("blob {}: announce stream to scheduler {} lost; data keeps moving, reconnecting", d.Short(),
+                   ctx_->config.scheduler);
+      }
+      if (WaitForScheduler(*ctx_->channel, absl::Milliseconds(200))) {
+        OpenStream();
+        closed_since = absl::InfinitePast();
+      } else if (now - closed_since >= ctx_->config.transfer.stall_timeout && now - last_progress_at >= absl::Seconds(2)) {
+        std::lock_guard<std::mutex> l(mu_);
+        fallback_reason_ = absl::StrCat("scheduler ", ctx_->config.scheduler, " unreachable for ",
+                                        absl::FormatDuration(now - closed_since), " and no progress");
+        return false;
+      }
+    }
+  }
+}
+
+}  // namespace shoal
