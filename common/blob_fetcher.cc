@@ -14,6 +14,7 @@
 #include "common/chunk_journal.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/options.h"
 #include "common/retry_policy.h"
 
@@ -162,6 +163,7 @@ absl::StatusOr<uint64_t> BlobFetchRun::ResolveSize(std::optional<uint64_t> known
     auto decision = policy_.OnFailure(size.status(), 0, absl::ZeroDuration(), failures);
     if (!decision.retry) return size.status();
     retries_++;
+    Metrics().origin_retries_total.Add();
     log_->warn("{}; retrying in {} ({}, attempt {})", size.status().message(),
                absl::FormatDuration(decision.delay),
                decision.delay_from_retry_after ? "Retry-After" : "backoff", failures + 1);
@@ -270,11 +272,13 @@ absl::Status BlobFetchRun::Run(std::optional<uint64_t> known_size) {
   }
   if (!already_verified) {
     if (absl::Status st = f_.store_.MarkVerified(digest_); !st.ok()) return st;
+    Metrics().blobs_verified_total.Add();
   }
   const absl::Time verified_at = f_.clock_.Now();
   last_byte_to_verified_ = verified_at - last_chunk_at;
-  if (last_segment_.has_value() && events_.on_segment) {
-    events_.on_segment(last_segment_->index, last_segment_->piece_sha1_raw);
+  if (last_segment_.has_value()) {
+    Metrics().segments_ready_total.Add();
+    if (events_.on_segment) events_.on_segment(last_segment_->index, last_segment_->piece_sha1_raw);
   }
   ReportProgress(journal_->chunk_count(), true);
   journal_.reset();
@@ -339,6 +343,7 @@ absl::Status BlobFetchRun::FetchChunk(uint32_t i) {
       if (write_errno != 0) return false;
       accepted += n;
       origin_bytes_ += n;
+      Metrics().bytes_from_origin_total.Add(n);
       return true;
     };
     OriginClient::RangeResult r =
@@ -368,6 +373,7 @@ absl::Status BlobFetchRun::FetchChunk(uint32_t i) {
                                                   " attempts without progress"));
     }
     retries_++;
+    Metrics().origin_retries_total.Add();
     log_->warn("{}; retrying in {} ({}, attempt {} of {}, resuming at byte {})", st.message(),
                absl::FormatDuration(decision.delay),
                decision.delay_from_retry_after ? "Retry-After" : "backoff", failures + 1,
@@ -460,6 +466,7 @@ void BlobFetchRun::QueueHashedSegments() {
 void BlobFetchRun::EmitDurableSegments(uint32_t durable_prefix) {
   while (!hashed_segments_.empty() &&
          durable_prefix >= ChunksThrough(hashed_segments_.front().index)) {
+    Metrics().segments_ready_total.Add();
     if (events_.on_segment) {
       events_.on_segment(hashed_segments_.front().index, hashed_segments_.front().piece_sha1_raw);
     }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/logging.h"
 
 namespace shoal {
 
@@ -22,6 +23,8 @@ void AddDaemonOptions(OptionSet& o, DaemonConfig& c) {
   o.AddString("log-level", &c.log_level, "trace|debug|info|warn|error");
   o.AddString("log-format", &c.log_format, "text|json");
   o.AddString("disk-io", &c.disk_io, "libtorrent storage: mmap (fastest; page cache shows in RSS) or posix");
+  o.AddString("metrics-listen", &c.metrics_listen,
+              "Prometheus /metrics, /healthz, /readyz on HOST:PORT or :PORT (on --ip); empty: off");
   TransferConfig& t = c.transfer;
   o.AddBytes("segment-size", &t.segment_size, "blob segment size (one torrent each)");
   o.AddBytes("piece-size", &t.piece_size_bytes, "BitTorrent piece size (power of two >= 16KiB)");
@@ -102,6 +105,34 @@ v1::HostInfo MakeHostInfo(const DaemonConfig& c, v1::HostRole role, int data_por
     (*h.mutable_labels())[kv.first] = kv.second;
   }
   return h;
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartDaemonMetrics(const DaemonConfig& c,
+                                                                  const BlobStore* store,
+                                                                  std::function<bool()> ready) {
+  if (c.metrics_listen.empty()) return std::unique_ptr<MetricsServer>();
+  MetricsServer::Options o;
+  o.listen = c.metrics_listen;
+  o.default_host = c.ip;
+  o.ready = std::move(ready);
+  if (store != nullptr) {
+    // Verified entries only: what the cache can serve. Read at scrape time.
+    o.computed.push_back({"shoal_cache_bytes", "Bytes of verified blobs in the cache.", [store] {
+                            double bytes = 0;
+                            for (const auto& [d, meta] : store->List()) bytes += static_cast<double>(meta.size);
+                            return bytes;
+                          }});
+    o.computed.push_back({"shoal_cache_entries", "Verified blobs in the cache.",
+                          [store] { return static_cast<double>(store->List().size()); }});
+  }
+  auto server = MetricsServer::Start(std::move(o));
+  if (!server.ok()) return server.status();
+  std::string file = absl::StrCat(c.data_dir, "/", kMetricsAddressFile);
+  if (auto s = WriteFileAtomically(file, (*server)->address() + "\n"); !s.ok()) {
+    Logger("metrics")->warn("cannot write {}: {}", file, s.message());
+  }
+  Logger("metrics")->info("metrics on http://{}/metrics", (*server)->address());
+  return server;
 }
 
 }  // namespace shoal

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/blob_store.h"
+#include "common/metrics.h"
 #include "common/options.h"
 #include "common/origin_client.h"
 #include "common/transfer_config.h"
@@ -27,6 +29,8 @@ struct DaemonConfig {
   std::string log_level = "info";
   std::string log_format = "text";
   std::string disk_io = "mmap";  // libtorrent storage: mmap | posix
+  // Prometheus endpoint (/metrics, /healthz, /readyz): "" off, "HOST:PORT", or ":PORT" on --ip.
+  std::string metrics_listen;
   TransferConfig transfer;
 };
 
@@ -36,5 +40,13 @@ absl::Status FinishDaemonConfig(DaemonConfig& config, const std::string& role);
 OriginClientOptions MakeOriginClientOptions(const DaemonConfig& config);
 absl::StatusOr<RegistryCredentials> LoadDefaultCredentials(const DaemonConfig& config);
 v1::HostInfo MakeHostInfo(const DaemonConfig& config, v1::HostRole role, int data_port);
+
+// The daemon's metrics endpoint per metrics_listen (nullptr when off), with cache
+// gauges read from store at scrape time. The bound address is logged and written to
+// <data-dir>/metrics.address, so a port picked at random (":0") can be found.
+inline constexpr char kMetricsAddressFile[] = "metrics.address";
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartDaemonMetrics(const DaemonConfig& config,
+                                                                  const BlobStore* store,
+                                                                  std::function<bool()> ready);
 
 }  // namespace shoal

@@ -3,7 +3,10 @@
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/posix_disk_io.hpp>
+#include <fcntl.h>
 #include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session_stats.hpp>
+#include <unistd.h>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/torrent_handle.hpp>
@@ -21,7 +24,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/hashing.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/torrent_settings.h"
 
 namespace shoal {
@@ -31,6 +36,44 @@ std::string HexOf(const lt::sha1_hash& h) {
   std::ostringstream os;
   os << h;
   return os.str();
+}
+
+// Marks in `have` every piece of a single-file segment torrent whose bytes are on
+// disk in full and match their SHA-1, skipping holes of the sparse file cheaply.
+// libtorrent's resume data is saved every few seconds, so after a kill -9 the file
+// holds pieces the resume data does not list; without this they would be fetched
+// again (or, without resume data, libtorrent would hash the whole file, holes too).
+// Returns how many pieces were found.
+int FindPiecesOnDisk(const lt::torrent_info& ti, const std::string& save_dir,
+                     lt::typed_bitfield<lt::piece_index_t>& have) {
+  if (ti.num_files() != 1) return 0;
+  const std::string path = save_dir + "/" + ti.files().file_path(lt::file_index_t(0));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  if (have.size() != ti.num_pieces()) have.resize(ti.num_pieces(), false);
+  std::vector<char> buf(static_cast<size_t>(ti.piece_length()));
+  int found = 0;
+  for (lt::piece_index_t p(0); p < lt::piece_index_t(ti.num_pieces()); ++p) {
+    if (have.get_bit(p)) continue;
+    const off_t start = static_cast<off_t>(static_cast<int>(p)) * ti.piece_length();
+    const int len = ti.piece_size(p);
+    // A hole at the piece's start means it was never written in full (pieces are
+    // written block by block, and a finished piece has no hole anywhere).
+    off_t data = ::lseek(fd, start, SEEK_DATA);
+    if (data < 0 || data != start) continue;
+    off_t hole = ::lseek(fd, start, SEEK_HOLE);
+    if (hole >= 0 && hole < start + len) continue;
+    ssize_t got = ::pread(fd, buf.data(), static_cast<size_t>(len), start);
+    if (got != len) continue;
+    Hasher sha1(Hasher::Kind::kSha1);
+    sha1.Update(buf.data(), static_cast<size_t>(len));
+    lt::sha1_hash want = ti.hash_for_piece(p);
+    if (sha1.FinalRaw() != std::string(want.data(), want.size())) continue;
+    have.set_bit(p);
+    ++found;
+  }
+  ::close(fd);
+  return found;
 }
 
 }  // namespace
@@ -128,6 +171,14 @@ class TorrentEngine::Impl {
         if (rec) atp = lt::add_torrent_params();
       }
     }
+    if (!complete) {
+      const int listed = atp.have_pieces.count();
+      const int found = FindPiecesOnDisk(*ti, save_dir, atp.have_pieces);
+      if (found > 0) {
+        log_->info("segment {}: {} pieces on disk beyond the {} in its resume data are kept, not fetched again",
+                   hash.substr(0, 12), found, listed);
+      }
+    }
     atp.ti = ti;
     atp.save_path = save_dir;
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused |
@@ -216,6 +267,7 @@ class TorrentEngine::Impl {
       auto now = std::chrono::steady_clock::now();
       if (now >= next_update) {
         session_->post_torrent_updates();
+        session_->post_session_stats();
         next_update = now + std::chrono::milliseconds(250);
       }
       if (now >= next_resume) {
@@ -250,7 +302,13 @@ class TorrentEngine::Impl {
     std::vector<lt::alert*> alerts;
     session_->pop_alerts(&alerts);
     for (lt::alert* a : alerts) {
-      if (auto* su = lt::alert_cast<lt::state_update_alert>(a)) {
+      if (auto* ss = lt::alert_cast<lt::session_stats_alert>(a)) {
+        auto counters = ss->counters();
+        if (recv_payload_idx_ >= 0) Metrics().bytes_from_peers_total.RaiseTo(static_cast<uint64_t>(counters[recv_payload_idx_]));
+        if (sent_payload_idx_ >= 0) {
+          Metrics().bytes_uploaded_to_peers_total.RaiseTo(static_cast<uint64_t>(counters[sent_payload_idx_]));
+        }
+      } else if (auto* su = lt::alert_cast<lt::state_update_alert>(a)) {
         std::lock_guard<std::mutex> l(status_mu_);
         for (const lt::torrent_status& st : su->status) {
           std::string hash = HexOf(st.info_hashes.v1);
@@ -294,6 +352,7 @@ class TorrentEngine::Impl {
       } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
         pending_resume_--;
       } else if (auto* pb = lt::alert_cast<lt::peer_ban_alert>(a)) {
+        Metrics().parents_banned_total.Add();
         std::string hash = HexOf(pb->handle.info_hashes().v1);
         log_->warn("segment {}: banned parent {} after a piece failed its hash", hash.substr(0, 12),
                    pb->endpoint.address().to_string());
@@ -306,6 +365,7 @@ class TorrentEngine::Impl {
         log_->error("segment {}: storage error {}", hash.substr(0, 12), msg);
         if (events_.on_storage_error) events_.on_storage_error(hash, msg);
       } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
+        Metrics().pieces_failed_total.Add();
         log_->warn("segment {}: piece {} failed its hash check", HexOf(hf->handle.info_hashes().v1).substr(0, 12),
                    static_cast<int>(hf->piece_index));
       }
@@ -317,6 +377,8 @@ class TorrentEngine::Impl {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<lt::session> session_;
   std::thread owner_;
+  const int recv_payload_idx_ = lt::find_metric_idx("net.recv_payload_bytes");
+  const int sent_payload_idx_ = lt::find_metric_idx("net.sent_payload_bytes");
 
   std::mutex mu_;
   std::condition_variable cv_;

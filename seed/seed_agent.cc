@@ -4,6 +4,7 @@
 #include "common/blob_fetcher.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/segment_files.h"
 
 namespace shoal {
@@ -44,6 +45,11 @@ absl::StatusOr<std::unique_ptr<SeedAgent>> SeedAgent::Create(const DaemonConfig&
   auto engine = TorrentEngine::Create(eo, TorrentEvents{});
   if (!engine.ok()) return engine.status();
   agent->engine_ = std::move(*engine);
+  SeedAgent* raw = agent.get();
+  auto metrics = StartDaemonMetrics(config, agent->store_.get(),
+                                    [raw] { return raw->started_.load() && !raw->stopping_.load(); });
+  if (!metrics.ok()) return metrics.status();
+  agent->metrics_ = std::move(*metrics);
   SeedAgent* self = agent.get();
   agent->agent_ = std::make_unique<HostAgent>(
       MakeSchedulerChannel(config.scheduler),
@@ -55,7 +61,10 @@ absl::StatusOr<std::unique_ptr<SeedAgent>> SeedAgent::Create(const DaemonConfig&
 
 SeedAgent::~SeedAgent() { Stop(); }
 
-void SeedAgent::Start() { agent_->Start(); }
+void SeedAgent::Start() {
+  agent_->Start();
+  started_ = true;
+}
 
 void SeedAgent::Stop() {
   if (stopping_.exchange(true)) return;
@@ -77,6 +86,7 @@ void SeedAgent::Stop() {
   }
   agent_->Stop();
   engine_->Stop();
+  if (metrics_) metrics_->Stop();
 }
 
 // Blobs verified on disk from an earlier run: seed them again straight away.
@@ -262,8 +272,11 @@ void SeedAgent::RunFetch(std::shared_ptr<SeedBlob> blob) {
     }
     req.mutable_done();
   } else {
-    std::string reason = std::string(st.message());
+    // The reason travels to the scheduler and the job: it names this host, since
+    // "disk full" or "403" means little without knowing where.
+    std::string reason = absl::StrCat("seed ", config_.host_id, ": ", st.message());
     if (blob->cancel && !stopping_) reason = "cancelled";
+    if (!blob->cancel) Metrics().blobs_failed_total.Add();
     log_->warn("blob {} from origin {}/{} failed: {}", short_digest, repo.registry, repo.repository, reason);
     {
       std::lock_guard<std::mutex> l(blob->mu);

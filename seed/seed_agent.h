@@ -19,6 +19,7 @@
 #include "common/blob_store.h"
 #include "common/daemon_config.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/origin_client.h"
 #include "common/scheduler_client.h"
 #include "common/torrent_engine.h"
@@ -59,6 +60,8 @@ class SeedAgent {
   absl::flat_hash_map<std::string, std::shared_ptr<SeedBlob>> blobs_;  // guarded by mu_
   std::vector<std::shared_ptr<SeedBlob>> retired_;  // failed attempts replaced by a retry; guarded by mu_
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::unique_ptr<MetricsServer> metrics_;
 };
 
 }  // namespace shoal
