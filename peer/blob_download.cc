@@ -6,6 +6,7 @@
 #include "common/blob_fetcher.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/segment_files.h"
 #include "common/segment_torrent.h"
 
@@ -164,15 +165,31 @@ void BlobDownload::Run() {
   }
   if (!RunSwarm()) {
     std::string why;
+    bool cancelled = false;
+    std::vector<std::string> unfinished;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (cancel_) {
         done_ = true;
         status_ = absl::CancelledError(absl::StrCat("download of ", d.str(), " cancelled: ", fallback_reason_));
         cv_.notify_all();
-        return;
+        cancelled = true;
+        for (const auto& s : segments_) {
+          if (s.added && !s.finished) unfinished.push_back(s.info_hash);
+        }
       }
-      why = fallback_reason_;
+      why = cancelled ? std::string(status_.message()) : fallback_reason_;
+    }
+    if (cancelled) {
+      // libtorrent would go on fetching the segments it was given: drop the
+      // unfinished ones (their bytes stay on disk for a retry) and tell the
+      // scheduler this host stopped.
+      for (const auto& h : unfinished) ctx_->engine->Remove(h);
+      v1::AnnounceRequest req;
+      req.mutable_failed()->set_reason(why);
+      Send(req);
+      log_->info("blob {}: {}", d.Short(), why);
+      return;
     }
     RunOrigin(why);
   }
@@ -347,7 +364,11 @@ void BlobDownload::RunOrigin(const std::string& why) {
 
 void BlobDownload::Finish(absl::Status status) {
   const BlobDigest& d = request_.digest;
-  if (status.ok() && !ctx_->store->IsVerified(d)) status = ctx_->store->MarkVerified(d);
+  if (status.ok() && !ctx_->store->IsVerified(d)) {
+    status = ctx_->store->MarkVerified(d);
+    if (status.ok()) Metrics().blobs_verified_total.Add();  // the origin path counts in the fetcher
+  }
+  if (!status.ok() && !absl::IsCancelled(status)) Metrics().blobs_failed_total.Add();
   v1::AnnounceRequest req;
   if (status.ok()) {
     log_->info("blob {} verified and cached", d.Short());

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/segment_files.h"
 #include "common/segment_torrent.h"
 #include "peer/blob_download.h"
@@ -237,6 +238,7 @@ bool BlobDownload::RunSwarm() {
       reconnect = reconnect_;
     }
     for (SegmentIndex k : newly_have) {
+      Metrics().segments_ready_total.Add();
       v1::AnnounceRequest req;
       req.mutable_have()->set_index(k);
       Send(req);
