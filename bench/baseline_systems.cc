@@ -30,6 +30,7 @@ SystemResult PullThrough(const BenchContext& ctx, const std::string& name,
   sampler.Begin();
   r.nodes = PullOnAllNodes(plans, ctx.image.blobs, ctx.Pulls(&meter));
   r.daemons = sampler.Finish();
+  r.host_cpu = sampler.host_cpu();
   ProgressLine(meter.Line());
   ctx.CountOrigin(r);
   return r;

@@ -1,5 +1,7 @@
 #include "bench/daemon_sampler.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +12,24 @@
 namespace shoal::bench {
 namespace {
 constexpr absl::Duration kPeriod = absl::Seconds(1);
+constexpr double kSaturated = 0.95;
 }  // namespace
+
+CpuTimes ReadHostCpu() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  CpuTimes t;
+  t.busy = user + nice + system + irq + softirq + steal;
+  t.total = t.busy + idle + iowait;
+  return t;
+}
+
+double BusyFraction(const CpuTimes& from, const CpuTimes& to) {
+  if (to.total <= from.total) return 0;
+  return static_cast<double>(to.busy - from.busy) / static_cast<double>(to.total - from.total);
+}
 
 pid_t FindProcessByArg(const std::string& arg) {
   std::error_code ec;
@@ -42,10 +61,26 @@ void DaemonSampler::Watch(const std::string& role, pid_t pid) {
 }
 
 void DaemonSampler::Begin() {
+  host_begin_ = host_last_ = ReadHostCpu();
+  host_.cores = static_cast<int>(std::thread::hardware_concurrency());
+  host_.bench_client_seconds = SampleProcess(getpid()).cpu_seconds;
   thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(kPeriod)) SampleAll();
+    while (!stop_.WaitForNotificationWithTimeout(kPeriod)) {
+      SampleAll();
+      SampleHost();
+    }
   });
 }
+
+void DaemonSampler::SampleHost() {
+  CpuTimes now = ReadHostCpu();
+  double busy = BusyFraction(host_last_, now);
+  host_last_ = now;
+  ++busy_samples_;
+  if (busy >= kSaturated) ++saturated_samples_;
+}
+
+HostCpuUsage DaemonSampler::host_cpu() const { return host_; }
 
 void DaemonSampler::SampleAll() {
   absl::MutexLock l(&mu_);
@@ -61,6 +96,10 @@ std::vector<DaemonUsage> DaemonSampler::Finish() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
   SampleAll();
+  host_.busy = BusyFraction(host_begin_, ReadHostCpu());
+  host_.seconds_saturated = saturated_samples_;
+  host_.seconds_sampled = busy_samples_;
+  host_.bench_client_seconds = SampleProcess(getpid()).cpu_seconds - host_.bench_client_seconds;
   std::vector<DaemonUsage> out;
   absl::MutexLock l(&mu_);
   for (const Watched& w : watched_) {

@@ -23,6 +23,15 @@ namespace shoal::bench {
 // code that does not expose their pid.
 pid_t FindProcessByArg(const std::string& arg);
 
+// Machine-wide CPU time from /proc/stat (all processes, ours and anyone else's).
+struct CpuTimes {
+  uint64_t busy = 0;  // jiffies not idle/iowait
+  uint64_t total = 0;
+};
+CpuTimes ReadHostCpu();
+// Fraction of all cores busy between two readings.
+double BusyFraction(const CpuTimes& from, const CpuTimes& to);
+
 class DaemonSampler {
  public:
   DaemonSampler() = default;
@@ -32,6 +41,9 @@ class DaemonSampler {
   void Begin();  // starts periodic sampling
   // Takes a last sample and returns usage per role, in the order roles were watched.
   std::vector<DaemonUsage> Finish();
+  // The whole machine between Begin() and Finish(): on a shared 2-core box this is
+  // what tells "the swarm was CPU-bound" from "the swarm was slow".
+  HostCpuUsage host_cpu() const;
 
  private:
   struct Watched {
@@ -42,9 +54,14 @@ class DaemonSampler {
     uint64_t peak_rss = 0;
   };
   void SampleAll();
+  void SampleHost();
 
   absl::Mutex mu_;
   std::vector<Watched> watched_ ABSL_GUARDED_BY(mu_);
+  CpuTimes host_begin_, host_last_;  // sampling thread, then read after Finish
+  int busy_samples_ = 0;
+  int saturated_samples_ = 0;
+  HostCpuUsage host_;
   absl::Notification stop_;
   std::thread thread_;
 };

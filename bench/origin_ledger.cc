@@ -20,7 +20,7 @@ OriginAccount AccountOriginLog(absl::string_view log_text,
   a.manifest_requests = parsed.TotalManifestRequests();
 
   // Who asked: the same lines again, for the remote address testkit does not keep.
-  std::map<std::string, std::vector<std::string>> clients_by_blob;
+  std::map<std::string, std::map<std::string, int>> clients_by_blob;
   for (absl::string_view line : absl::StrSplit(log_text, '\n')) {
     if (!absl::StrContains(line, "msg=\"response completed\"")) continue;
     auto kv = testkit::ParseLogfmt(line);
@@ -41,7 +41,7 @@ OriginAccount AccountOriginLog(absl::string_view log_text,
     OriginClient& c = a.by_client[client];
     ++c.blob_gets;
     if (status / 100 == 2) c.blob_bytes += written;
-    clients_by_blob[digest].push_back(client);
+    ++clients_by_blob[digest][client];
   }
   for (const auto& [digest, counts] : parsed.blobs) {
     auto size = blob_sizes.find(digest);

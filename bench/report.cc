@@ -79,6 +79,12 @@ json SystemJson(const SystemResult& s, const Report& r) {
               {"origin_clients", OriginClientsJson(s)},
               {"origin_repeats", OriginRepeatsJson(s)},
               {"daemons", DaemonsJson(s, f * static_cast<double>(s.nodes.size()) / kGB)},
+              {"host_cpu",
+               {{"cores", s.host_cpu.cores},
+                {"busy", Round3(s.host_cpu.busy)},
+                {"seconds_saturated", s.host_cpu.seconds_saturated},
+                {"seconds_sampled", s.host_cpu.seconds_sampled},
+                {"bench_client_cpu_seconds", Round3(s.host_cpu.bench_client_seconds)}}},
               {"notes", s.notes}};
   if (complete) {
     TimeSummary t = Summarize(done);
@@ -167,6 +173,13 @@ std::string MarkdownTables(const json& r) {
                     Fixed(s["p50_seconds"], 1), " | ", Fixed(s["p90_seconds"], 1), " | ",
                     Fixed(s["origin_copies"], 2), " | ", s.value("origin_requests", 0), " | ",
                     complete, "/", s["nodes"].size(), " |\n");
+    if (s.contains("host_cpu")) {
+      const json& h = s["host_cpu"];
+      absl::StrAppend(&daemons, "| ", name.get<std::string>(), " | whole machine (", h.value("cores", 0),
+                      " cores, ", absl::StrFormat("%.0f%%", 100 * h.value("busy", 0.0)),
+                      " busy, saturated ", h.value("seconds_saturated", 0), " of ",
+                      h.value("seconds_sampled", 0), " s) | — | — | — | — |\n");
+    }
     for (const auto& [role, d] : s["daemons"].items()) {
       absl::StrAppend(&daemons, "| ", name.get<std::string>(), " | ", role, " | ",
                       d.value("count", 0), " | ", Fixed(d["cpu_seconds"], 1), " | ",
@@ -179,10 +192,14 @@ std::string MarkdownTables(const json& r) {
     const json& s = r["systems"][name.get<std::string>()];
     if (!IsShoal(name.get<std::string>()) || !s.contains("origin_repeats")) continue;
     for (const auto& rep : s["origin_repeats"]) {
+      std::vector<std::string> who;
+      for (const auto& [host, gets] : rep["clients"].items()) {
+        who.push_back(absl::StrCat(host, " (", gets.get<int>(), " GETs)"));
+      }
       absl::StrAppend(&repeats, "- ", name.get<std::string>(), ": ",
-                      rep.value("digest", "").substr(0, 19), "… served ", rep.value("gets", 0),
-                      " times (", rep.value("bytes", uint64_t{0}), " bytes) to ",
-                      absl::StrJoin(rep["clients"].get<std::vector<std::string>>(), ", "), "\n");
+                      rep.value("digest", "").substr(0, 19), "… ",
+                      rep.value("bytes", uint64_t{0}), " bytes in ", rep.value("gets", 0),
+                      " GETs, by ", absl::StrJoin(who, ", "), "\n");
     }
   }
   if (!repeats.empty()) {

@@ -32,6 +32,15 @@ struct DaemonUsage {
   uint64_t peak_rss_bytes = 0;  // the largest peak RSS (VmHWM) among them
 };
 
+// The machine as a whole during one system's run.
+struct HostCpuUsage {
+  int cores = 0;
+  double busy = 0;                 // mean fraction of all cores busy (any process)
+  int seconds_saturated = 0;       // 1-second samples with >= 95% of the cores busy
+  int seconds_sampled = 0;
+  double bench_client_seconds = 0;  // CPU of shoal-bench itself (hashing what nodes got)
+};
+
 // One client host's blob fetches from the origin registry.
 struct OriginClient {
   int blob_gets = 0;
@@ -43,7 +52,7 @@ struct OriginRepeat {
   std::string digest;
   int gets = 0;
   uint64_t bytes = 0;
-  std::vector<std::string> clients;  // host names, one per GET, in log order
+  std::map<std::string, int> clients;  // host name -> GETs of this blob
 };
 
 struct SystemResult {
@@ -57,6 +66,7 @@ struct SystemResult {
   std::map<std::string, OriginClient> origin_clients;  // by host name
   std::vector<OriginRepeat> origin_repeats;
   std::vector<DaemonUsage> daemons;
+  HostCpuUsage host_cpu;
   std::vector<std::string> notes;  // anything a reader should know (errors, fallbacks)
 };
 

@@ -15,6 +15,13 @@ namespace {
 
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
 
+// Whether `binary --help` lists --<flag>: the scheduler gains flags (the job API's
+// --insecure-registry) while this harness must also run against older builds.
+bool HasFlag(const std::string& binary, const std::string& flag) {
+  auto r = testkit::RunCommand({binary, "--help"}, absl::Seconds(10));
+  return r.ok() && absl::StrContains(r->output, "--" + flag);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ShoalDeployment>> ShoalDeployment::Start(
@@ -31,12 +38,13 @@ absl::StatusOr<std::unique_ptr<ShoalDeployment>> ShoalDeployment::Start(
   const Scenario& s = *ctx.scenario;
   const TestbedHost& sched = ctx.testbed->host("scheduler");
   const std::string sched_grpc = absl::StrCat(sched.ip, ":", kSchedulerGrpcPort);
-  if (auto st = d->Launch("scheduler", sched,
-                          {"--listen", sched_grpc, "--http-listen",
-                           absl::StrCat(sched.ip, ":", kSchedulerHttpPort)});
-      !st.ok()) {
-    return st;
+  std::vector<std::string> sched_args = {"--listen", sched_grpc, "--http-listen",
+                                         absl::StrCat(sched.ip, ":", kSchedulerHttpPort)};
+  // The scheduler resolves preheat images on the origin itself, over plain HTTP here.
+  if (HasFlag(s.bin_dir + "/shoal-scheduler", "insecure-registry")) {
+    sched_args.insert(sched_args.end(), {"--insecure-registry", ctx.OriginHostPort()});
   }
+  if (auto st = d->Launch("scheduler", sched, sched_args); !st.ok()) return st;
   const std::vector<std::string> transfer = {
       "--scheduler",    sched_grpc,
       "--insecure-registry", ctx.OriginHostPort(),

@@ -127,6 +127,7 @@ SystemResult RunShoal(const BenchContext& ctx, ShoalMode mode) {
     Preheat(ctx, **shoal, r);
   }
   r.daemons = sampler.Finish();
+  r.host_cpu = sampler.host_cpu();
   ctx.CountOrigin(r);
   bool complete = r.ran;
   for (const NodeOutcome& n : r.nodes) complete = complete && n.seconds.has_value();

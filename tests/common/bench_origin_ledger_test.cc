@@ -39,7 +39,7 @@ TEST(BenchOriginLedger, SaysWhoFetchedWhatAndWhatWasFetchedTwice) {
   ASSERT_EQ(acc.repeats.size(), 1u) << "two ranges of one blob are one copy, not a repeat";
   EXPECT_EQ(acc.repeats[0].digest, b);
   EXPECT_EQ(acc.repeats[0].bytes, 900u);
-  EXPECT_EQ(acc.repeats[0].clients, (std::vector<std::string>{"seed-1", "node-3"}));
+  EXPECT_EQ(acc.repeats[0].clients, (std::map<std::string, int>{{"seed-1", 1}, {"node-3", 1}}));
 }
 
 TEST(BenchOriginLedger, UnknownClientsAreShownByAddress) {
