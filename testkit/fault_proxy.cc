@@ -95,6 +95,8 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
   {
     absl::MutexLock l(&p->mu_);
     p->rng_.seed(options.seed);
+    p->rate_per_connection_ = options.rate_per_connection;
+    p->rate_total_ = options.rate_total;
   }
   p->impl_ = std::make_unique<Impl>();
   httplib::Server& svr = p->impl_->server;
@@ -113,6 +115,10 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
     using Action = FaultRule::Action;
     if (rule) {
       self->faults_++;
+      {
+        absl::MutexLock l(&self->mu_);
+        self->faults_by_action_[rule->action]++;
+      }
       log->info("request {} {} {}: injecting fault: {}", index, req.method, req.path,
                 Describe(*rule));
     }
@@ -227,8 +233,14 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
     struct PumpState {
       uint64_t sent = 0;
       bool fired = false;
+      absl::Time start = absl::Now();
+      uint64_t rate = 0;
     };
     auto state = std::make_shared<PumpState>();
+    {
+      absl::MutexLock l(&self->mu_);
+      state->rate = self->rate_per_connection_;
+    }
     std::string path = req.path;
     // Moves the next upstream chunk to the client, firing the mid-body fault on the way.
     auto pump = [pipe, self, mid, state, path](httplib::DataSink& sink, bool chunked) {
@@ -251,6 +263,7 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
       pipe->cv.notify_all();
       auto write = [&](const char* d, size_t n) {
         if (n == 0) return true;
+        if (!self->Pace(state->start, state->sent, n, state->rate)) return false;
         if (!sink.write(d, n)) return false;
         state->sent += n;
         self->CountBytes(path, n);
@@ -365,6 +378,42 @@ FaultProxy::PathCounts FaultProxy::Counts(const std::string& path) const {
 std::map<std::string, FaultProxy::PathCounts> FaultProxy::AllCounts() const {
   absl::MutexLock l(&mu_);
   return counts_;
+}
+
+uint64_t FaultProxy::faults_injected(FaultRule::Action action) const {
+  absl::MutexLock l(&mu_);
+  auto it = faults_by_action_.find(action);
+  return it == faults_by_action_.end() ? 0 : it->second;
+}
+
+void FaultProxy::SetRateLimits(uint64_t per_connection, uint64_t total) {
+  absl::MutexLock l(&mu_);
+  rate_per_connection_ = per_connection;
+  rate_total_ = total;
+}
+
+bool FaultProxy::Pace(absl::Time start, uint64_t sent, uint64_t n, uint64_t rate_per_connection) {
+  // Sleeping below a couple of milliseconds costs more than it shapes: let small
+  // debts accumulate and pay them in one sleep.
+  constexpr absl::Duration kSlack = absl::Milliseconds(2);
+  absl::Time until = absl::InfinitePast();
+  if (rate_per_connection > 0) {
+    until = start + absl::Seconds(static_cast<double>(sent + n) /
+                                  static_cast<double>(rate_per_connection));
+  }
+  {
+    absl::MutexLock l(&mu_);
+    if (rate_total_ > 0) {
+      // A shared virtual clock: every byte anyone sends pushes it forward.
+      absl::Time now = absl::Now();
+      total_next_free_ = std::max(total_next_free_, now - kSlack) +
+                         absl::Seconds(static_cast<double>(n) / static_cast<double>(rate_total_));
+      until = std::max(until, total_next_free_);
+    }
+  }
+  absl::Duration wait = until - absl::Now();
+  if (wait <= kSlack) return !Stopping();
+  return SleepUnlessStopped(wait);
 }
 
 bool FaultProxy::Stopping() const {

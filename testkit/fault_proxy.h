@@ -54,6 +54,10 @@ class FaultProxy {
     std::string upstream;  // "host:port" of the real origin, plain HTTP
     uint64_t seed = 1;     // for rule probabilities, so a run can be repeated
     int threads = 32;      // concurrent connections served (stalls hold one each)
+    // Shaping of GET bodies, bytes/s (0: unlimited): per connection, as a CDN or a
+    // long-distance TCP path limits one stream, and for all connections together.
+    uint64_t rate_per_connection = 0;
+    uint64_t rate_total = 0;
   };
   static absl::StatusOr<std::unique_ptr<FaultProxy>> Start(const Options& options);
   ~FaultProxy();  // stops
@@ -74,6 +78,11 @@ class FaultProxy {
   std::map<std::string, PathCounts> AllCounts() const;
   uint64_t requests() const { return requests_.load(); }
   uint64_t faults_injected() const { return faults_.load(); }
+  // How often faults of one kind fired (a mid-body fault counts when its rule was
+  // picked, even if the body ended before after_bytes).
+  uint64_t faults_injected(FaultRule::Action action) const;
+  // Changes the shaping for bodies that start from now on (bytes/s, 0: unlimited).
+  void SetRateLimits(uint64_t per_connection, uint64_t total);
 
   // Stops serving; blocked stalls and delays end at once. Idempotent.
   void Stop();
@@ -86,6 +95,9 @@ class FaultProxy {
   bool Stopping() const;
   // Sleeps d unless the proxy stops first; false when it stopped.
   bool SleepUnlessStopped(absl::Duration d);
+  // Waits until n more body bytes may go out on a connection that started at
+  // `start` and has sent `sent` bytes before these (shaping); false when stopping.
+  bool Pace(absl::Time start, uint64_t sent, uint64_t n, uint64_t rate_per_connection);
 
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
@@ -104,6 +116,10 @@ class FaultProxy {
   std::vector<ArmedRule> rules_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, PathCounts> counts_ ABSL_GUARDED_BY(mu_);
+  std::map<FaultRule::Action, uint64_t> faults_by_action_ ABSL_GUARDED_BY(mu_);
+  uint64_t rate_per_connection_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t rate_total_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time total_next_free_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace shoal

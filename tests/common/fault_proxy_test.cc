@@ -268,5 +268,49 @@ TEST_F(FaultProxyTest, FetcherThroughFaultsGetsTheBlobAndOriginServesEachByteOnc
   std::filesystem::remove_all(root);
 }
 
+// Shaping: one connection is held to its per-connection rate, and parallel
+// connections together to the total - what the big-blob benchmark relies on to
+// compare ranged parallel GETs with a single stream.
+TEST_F(FaultProxyTest, ShapesEachConnectionAndTheTotal) {
+  const uint64_t mib = blob().size();  // ~1 MiB
+  proxy_->SetRateLimits(/*per_connection=*/4 << 20, /*total=*/0);
+  std::string got;
+  absl::Time start = absl::Now();
+  auto r = Fetch(0, mib, &got);
+  absl::Duration one = absl::Now() - start;
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_TRUE(got == blob());
+  EXPECT_GE(one, absl::Milliseconds(220)) << "1 MiB at 4 MiB/s per connection";
+  EXPECT_LT(one, absl::Seconds(3));
+
+  // Four connections at once: per-connection shaping lets them add up...
+  auto parallel = [&](int n) {
+    std::vector<std::thread> threads;
+    absl::Time t0 = absl::Now();
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&] {
+        std::string body;
+        auto rr = client_->FetchRange(
+            {proxy_->address(), "test/img"}, upstream_.digest(), 0, mib,
+            [&body](uint64_t, const char* d, size_t len) {
+              body.append(d, len);
+              return true;
+            },
+            nullptr);
+        EXPECT_TRUE(rr.status.ok()) << rr.status;
+        EXPECT_EQ(body.size(), mib);
+      });
+    }
+    for (auto& t : threads) t.join();
+    return absl::Now() - t0;
+  };
+  absl::Duration four = parallel(4);
+  EXPECT_LT(four, one * 2.5) << "four shaped connections should run side by side";
+  // ...while a total limit holds them together to it: 4 MiB at 8 MiB/s.
+  proxy_->SetRateLimits(/*per_connection=*/0, /*total=*/8 << 20);
+  absl::Duration total = parallel(4);
+  EXPECT_GE(total, absl::Milliseconds(450)) << "4 MiB at 8 MiB/s in total";
+}
+
 }  // namespace
 }  // namespace shoal
