@@ -107,14 +107,15 @@ v1::HostInfo MakeHostInfo(const DaemonConfig& c, v1::HostRole role, int data_por
   return h;
 }
 
-absl::StatusOr<std::unique_ptr<MetricsServer>> StartDaemonMetrics(const DaemonConfig& c,
-                                                                  const BlobStore* store,
-                                                                  std::function<bool()> ready) {
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartDaemonMetrics(
+    const DaemonConfig& c, const BlobStore* store, std::function<bool()> ready,
+    std::vector<MetricsRegistry::Computed> extra) {
   if (c.metrics_listen.empty()) return std::unique_ptr<MetricsServer>();
   MetricsServer::Options o;
   o.listen = c.metrics_listen;
   o.default_host = c.ip;
   o.ready = std::move(ready);
+  o.computed = std::move(extra);
   if (store != nullptr) {
     // Verified entries only: what the cache can serve. Read at scrape time.
     o.computed.push_back({"shoal_cache_bytes", "Bytes of verified blobs in the cache.", [store] {

@@ -45,8 +45,8 @@ v1::HostInfo MakeHostInfo(const DaemonConfig& config, v1::HostRole role, int dat
 // gauges read from store at scrape time. The bound address is logged and written to
 // <data-dir>/metrics.address, so a port picked at random (":0") can be found.
 inline constexpr char kMetricsAddressFile[] = "metrics.address";
-absl::StatusOr<std::unique_ptr<MetricsServer>> StartDaemonMetrics(const DaemonConfig& config,
-                                                                  const BlobStore* store,
-                                                                  std::function<bool()> ready);
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartDaemonMetrics(
+    const DaemonConfig& config, const BlobStore* store, std::function<bool()> ready,
+    std::vector<MetricsRegistry::Computed> extra = {});
 
 }  // namespace shoal

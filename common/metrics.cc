@@ -71,7 +71,8 @@ std::string MetricsRegistry::Render(const std::vector<Computed>& computed) const
     }
   }
   for (const Computed& c : computed) {
-    AppendMetric(blocks[c.name], c.name, c.help, "gauge", FormatDouble(c.value()));
+    AppendMetric(blocks[c.name], c.name, c.help, c.counter ? "counter" : "gauge",
+                 FormatDouble(c.value()));
   }
   std::string out;
   for (const auto& [_, block] : blocks) out += block;
@@ -95,8 +96,6 @@ DaemonMetrics::DaemonMetrics()
                                            "SHA-1 check.")),
       parents_banned_total(registry.Counter("shoal_parents_banned_total",
                                             "Parents banned for sending data that failed a hash.")),
-      bytes_served_total(registry.Counter("shoal_bytes_served_total",
-                                          "Blob bytes the registry mirror sent to its clients.")),
       blobs_verified_total(registry.Counter(
           "shoal_blobs_verified_total",
           "Blobs whose sha256 matched their digest and were marked verified in the cache.")),

@@ -53,6 +53,7 @@ class MetricsRegistry {
     std::string name;
     std::string help;
     std::function<double()> value;
+    bool counter = false;  // a total kept elsewhere (e.g. the mirror's bytes served)
   };
   std::string Render(const std::vector<Computed>& computed = {}) const;
 
@@ -77,7 +78,6 @@ struct DaemonMetrics {
   MetricCounter& bytes_uploaded_to_peers_total;  // libtorrent payload bytes sent
   MetricCounter& pieces_failed_total;            // pieces that failed their SHA-1 check
   MetricCounter& parents_banned_total;           // parents banned for sending bad data
-  MetricCounter& bytes_served_total;             // blob bytes the registry mirror sent to clients
   MetricCounter& blobs_verified_total;  // blobs whose sha256 matched and were marked verified
   MetricCounter& segments_ready_total;  // segments complete on this host (seeded or downloaded)
   MetricCounter& blobs_failed_total;    // blob transfers that ended in an error
