@@ -50,8 +50,8 @@ absl::StatusOr<testkit::BuiltImage> BuildAndPush(const Scenario& s, const std::s
   auto image = testkit::BuildImage(spec, dir);
   if (!image.ok()) return image.status();
   // Pushed from inside the registry host before shaping: setup is not measured.
-  absl::Status pushed = RunInNetns(registry_host.netns,
-                                   [&] { return testkit::PushImage(*image, {registry_url}); });
+  absl::Status pushed =
+      RunInNetns(registry_host.netns, [&] { return testkit::PushImage(*image, {registry_url}); });
   if (!pushed.ok()) return pushed;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // the registry holds the bytes now
@@ -97,8 +97,8 @@ absl::StatusOr<Report> RunBench(const Scenario& s, const std::atomic<bool>& inte
   topts.latency = s.latency;
   auto testbed = Testbed::Create(topts);
   if (!testbed.ok()) return testbed.status();
-  ProgressLine(absl::StrCat("testbed ", (*testbed)->tag(), ": ", topts.hosts.size(),
-                            " hosts on ", (*testbed)->subnet()));
+  ProgressLine(absl::StrCat("testbed ", (*testbed)->tag(), ": ", topts.hosts.size(), " hosts on ",
+                            (*testbed)->subnet()));
 
   const TestbedHost& reg_host = (*testbed)->host("registry");
   testkit::RegistryOptions ropts;
@@ -147,8 +147,8 @@ absl::StatusOr<Report> RunBench(const Scenario& s, const std::atomic<bool>& inte
   report.scenario = ScenarioJson(s);
   report.image = ctx.image;
   report.nodes = s.nodes;
-  report.bound = ComputeBound({ctx.image.bytes, s.nodes, s.origin_rate_bps, s.node_rate_bps,
-                               s.node_rate_bps});
+  report.bound =
+      ComputeBound({ctx.image.bytes, s.nodes, s.origin_rate_bps, s.node_rate_bps, s.node_rate_bps});
   ctx.timeout = s.system_timeout > absl::ZeroDuration()
                     ? s.system_timeout
                     : DefaultSystemTimeout(report.bound, s.nodes);
@@ -166,10 +166,9 @@ absl::StatusOr<Report> RunBench(const Scenario& s, const std::atomic<bool>& inte
     } else {
       int done = 0;
       for (const NodeOutcome& n : r.nodes) done += n.seconds.has_value() ? 1 : 0;
-      ProgressLine(absl::StrFormat("system %s: %d/%d nodes complete; origin served %.2f x F",
-                                   name, done, r.nodes.size(),
-                                   static_cast<double>(r.origin_bytes) /
-                                       static_cast<double>(ctx.image.bytes)));
+      ProgressLine(absl::StrFormat(
+          "system %s: %d/%d nodes complete; origin served %.2f x F", name, done, r.nodes.size(),
+          static_cast<double>(r.origin_bytes) / static_cast<double>(ctx.image.bytes)));
     }
     report.systems.push_back(std::move(r));
   }

@@ -8,8 +8,9 @@ PhysicalBound ComputeBound(const BoundInputs& in) {
   const double n = static_cast<double>(in.nodes);
   b.origin_seconds = bits / static_cast<double>(in.origin_upload_bps);
   b.node_seconds = bits / static_cast<double>(in.node_download_bps);
-  b.swarm_seconds = n * bits / (static_cast<double>(in.origin_upload_bps) +
-                                n * static_cast<double>(in.node_upload_bps));
+  b.swarm_seconds =
+      n * bits /
+      (static_cast<double>(in.origin_upload_bps) + n * static_cast<double>(in.node_upload_bps));
   b.seconds = b.origin_seconds;
   b.binding = "origin uplink";
   if (b.node_seconds > b.seconds) {

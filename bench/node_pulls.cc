@@ -46,7 +46,8 @@ BlobPull PullOne(HttpExchanger& http, const std::string& url, const ImageInfo::B
     out.error = absl::StrCat("GET ", url, ": ", resp.transport.message(), " after ", out.bytes,
                              " of ", blob.size, " bytes");
   } else if (resp.status != 200) {
-    out.error = absl::StrCat("GET ", url, " answered ", resp.status, ": ", resp.body.substr(0, 300));
+    out.error =
+        absl::StrCat("GET ", url, " answered ", resp.status, ": ", resp.body.substr(0, 300));
   } else if (out.bytes != blob.size) {
     out.error = absl::StrCat("GET ", url, " returned ", out.bytes, " bytes, want ", blob.size);
   } else if (digest != blob.digest) {
@@ -64,7 +65,7 @@ std::vector<NodeOutcome> PullOnAllNodes(const std::vector<NodePullPlan>& plans,
                                         const PullOptions& options) {
   const size_t n = plans.size(), b = blobs.size();
   std::vector<std::unique_ptr<HttpExchanger>> http;  // per node: pooled connections never
-  for (size_t i = 0; i < n; ++i) {                  // cross namespaces
+  for (size_t i = 0; i < n; ++i) {                   // cross namespaces
     http.push_back(std::make_unique<HttpExchanger>());
   }
   std::vector<BlobPull> results(n * b);

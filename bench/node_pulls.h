@@ -16,8 +16,8 @@
 namespace shoal::bench {
 
 struct NodePullPlan {
-  std::string node_name;  // "node-3"
-  std::string netns;      // where its requests come from
+  std::string node_name;          // "node-3"
+  std::string netns;              // where its requests come from
   std::vector<std::string> urls;  // one per blob, in the order of the blob list
 };
 

@@ -27,9 +27,9 @@ OriginAccount AccountOriginLog(absl::string_view log_text,
     const std::string& uri = kv["http.request.uri"];
     size_t at = uri.find("/blobs/sha256:");
     if (kv["http.request.method"] != "GET" || at == std::string::npos) continue;
-    std::string digest = uri.substr(at + 7, uri.find('?', at) == std::string::npos
-                                                ? std::string::npos
-                                                : uri.find('?', at) - at - 7);
+    std::string digest =
+        uri.substr(at + 7, uri.find('?', at) == std::string::npos ? std::string::npos
+                                                                  : uri.find('?', at) - at - 7);
     const std::string& remote = kv["http.request.remoteaddr"];
     std::string ip = remote.substr(0, remote.rfind(':'));
     auto host = ip_to_host.find(ip);

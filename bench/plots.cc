@@ -46,8 +46,8 @@ absl::StatusOr<std::string> WritePlotInputs(const json& report, const std::strin
     }
     const std::string file = absl::StrCat("cdf_", name, ".dat");
     if (auto st = WriteFileAtomically(absl::StrCat(dir, "/", file), rows); !st.ok()) return st;
-    cdf_plots.push_back(absl::StrCat(Quote(file), " using 1:2 with steps lw 2 title ",
-                                     Quote(name)));
+    cdf_plots.push_back(
+        absl::StrCat(Quote(file), " using 1:2 with steps lw 2 title ", Quote(name)));
     max_copies = std::max(max_copies, s.value("origin_copies", 0.0));
     absl::StrAppend(&origin_rows, index++, " \"", name, "\" ",
                     absl::StrFormat("%.3f", s.value("origin_copies", 0.0)), "\n");

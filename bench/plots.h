@@ -7,9 +7,8 @@
 // restyled without rerunning the benchmark.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 

@@ -1,7 +1,6 @@
 #include "bench/preheat_client.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"

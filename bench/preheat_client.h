@@ -33,7 +33,9 @@ struct JobStatus {
   std::string error;
   std::vector<JobBlobProgress> blobs;
 
-  bool Terminal() const { return state == "succeeded" || state == "failed" || state == "cancelled"; }
+  bool Terminal() const {
+    return state == "succeeded" || state == "failed" || state == "cancelled";
+  }
   // host id -> every listed blob is "succeeded" on it.
   std::map<std::string, bool> HostsComplete() const;
   uint64_t BytesDone() const;  // summed over blobs and hosts

@@ -35,13 +35,12 @@ TransferMeter::~TransferMeter() {
 
 std::string TransferMeter::Line() const {
   const uint64_t bytes = bytes_.load(std::memory_order_relaxed);
-  return absl::StrFormat("%s: %d/%d nodes done, %s of %s (%.0f%%), %.1f s", label_,
-                         nodes_done_.load(std::memory_order_relaxed), nodes_,
-                         HumanBytes(static_cast<double>(bytes)),
-                         HumanBytes(static_cast<double>(total_)),
-                         total_ > 0 ? 100.0 * static_cast<double>(bytes) / static_cast<double>(total_)
-                                    : 0.0,
-                         Seconds() - start_);
+  return absl::StrFormat(
+      "%s: %d/%d nodes done, %s of %s (%.0f%%), %.1f s", label_,
+      nodes_done_.load(std::memory_order_relaxed), nodes_, HumanBytes(static_cast<double>(bytes)),
+      HumanBytes(static_cast<double>(total_)),
+      total_ > 0 ? 100.0 * static_cast<double>(bytes) / static_cast<double>(total_) : 0.0,
+      Seconds() - start_);
 }
 
 }  // namespace shoal::bench

@@ -25,11 +25,11 @@ bool IsShoal(const std::string& name) { return name.rfind("shoal", 0) == 0; }
 json DaemonsJson(const SystemResult& s, double delivered_gb) {
   json out = json::object();
   for (const DaemonUsage& d : s.daemons) {
-    out[d.role] = {{"count", d.count},
-                   {"cpu_seconds", Round3(d.cpu_seconds)},
-                   {"cpu_seconds_per_gb",
-                    delivered_gb > 0 ? Round3(d.cpu_seconds / delivered_gb) : 0.0},
-                   {"peak_rss_bytes", d.peak_rss_bytes}};
+    out[d.role] = {
+        {"count", d.count},
+        {"cpu_seconds", Round3(d.cpu_seconds)},
+        {"cpu_seconds_per_gb", delivered_gb > 0 ? Round3(d.cpu_seconds / delivered_gb) : 0.0},
+        {"peak_rss_bytes", d.peak_rss_bytes}};
   }
   return out;
 }
@@ -162,8 +162,8 @@ std::string MarkdownTables(const json& r) {
   for (const auto& name : r["system_order"]) {
     const json& s = r["systems"][name.get<std::string>()];
     if (!s.value("ran", false)) {
-      absl::StrAppend(&out, "| ", name.get<std::string>(), " | skipped: ",
-                      s.value("skipped", ""), " |||||||\n");
+      absl::StrAppend(&out, "| ", name.get<std::string>(), " | skipped: ", s.value("skipped", ""),
+                      " |||||||\n");
       continue;
     }
     int complete = 0;
@@ -175,10 +175,11 @@ std::string MarkdownTables(const json& r) {
                     complete, "/", s["nodes"].size(), " |\n");
     if (s.contains("host_cpu")) {
       const json& h = s["host_cpu"];
-      absl::StrAppend(&daemons, "| ", name.get<std::string>(), " | whole machine (", h.value("cores", 0),
-                      " cores, ", absl::StrFormat("%.0f%%", 100 * h.value("busy", 0.0)),
-                      " busy, saturated ", h.value("seconds_saturated", 0), " of ",
-                      h.value("seconds_sampled", 0), " s) | — | — | — | — |\n");
+      absl::StrAppend(&daemons, "| ", name.get<std::string>(), " | whole machine (",
+                      h.value("cores", 0), " cores, ",
+                      absl::StrFormat("%.0f%%", 100 * h.value("busy", 0.0)), " busy, saturated ",
+                      h.value("seconds_saturated", 0), " of ", h.value("seconds_sampled", 0),
+                      " s) | — | — | — | — |\n");
     }
     for (const auto& [role, d] : s["daemons"].items()) {
       absl::StrAppend(&daemons, "| ", name.get<std::string>(), " | ", role, " | ",
@@ -197,9 +198,9 @@ std::string MarkdownTables(const json& r) {
         who.push_back(absl::StrCat(host, " (", gets.get<int>(), " GETs)"));
       }
       absl::StrAppend(&repeats, "- ", name.get<std::string>(), ": ",
-                      rep.value("digest", "").substr(0, 19), "… ",
-                      rep.value("bytes", uint64_t{0}), " bytes in ", rep.value("gets", 0),
-                      " GETs, by ", absl::StrJoin(who, ", "), "\n");
+                      rep.value("digest", "").substr(0, 19), "… ", rep.value("bytes", uint64_t{0}),
+                      " bytes in ", rep.value("gets", 0), " GETs, by ", absl::StrJoin(who, ", "),
+                      "\n");
     }
   }
   if (!repeats.empty()) {

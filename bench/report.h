@@ -6,21 +6,20 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench/bound.h"
 
 namespace shoal::bench {
 
 struct NodeOutcome {
-  std::string name;                // "node-3"
-  std::optional<double> seconds;   // from the system's start until it held every blob
-  uint64_t bytes = 0;              // body bytes received whose blob digest checked out
-  int blobs_verified = 0;          // blobs received whole with the right digest and size
+  std::string name;               // "node-3"
+  std::optional<double> seconds;  // from the system's start until it held every blob
+  uint64_t bytes = 0;             // body bytes received whose blob digest checked out
+  int blobs_verified = 0;         // blobs received whole with the right digest and size
   std::vector<std::string> errors;
 };
 
@@ -35,8 +34,8 @@ struct DaemonUsage {
 // The machine as a whole during one system's run.
 struct HostCpuUsage {
   int cores = 0;
-  double busy = 0;                 // mean fraction of all cores busy (any process)
-  int seconds_saturated = 0;       // 1-second samples with >= 95% of the cores busy
+  double busy = 0;            // mean fraction of all cores busy (any process)
+  int seconds_saturated = 0;  // 1-second samples with >= 95% of the cores busy
   int seconds_sampled = 0;
   double bench_client_seconds = 0;  // CPU of shoal-bench itself (hashing what nodes got)
 };

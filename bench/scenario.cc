@@ -73,9 +73,9 @@ absl::StatusOr<std::vector<std::string>> ParseSystems(const std::string& text) {
     } else if (std::find(order.begin(), order.end(), name) != order.end()) {
       wanted.push_back(name);
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("systems: unknown system '", name, "'; known: direct, central-cache, ",
-                       "shoal, shoal-mirror, shoal-preheat"));
+      return absl::InvalidArgumentError(absl::StrCat("systems: unknown system '", name,
+                                                     "'; known: direct, central-cache, ",
+                                                     "shoal, shoal-mirror, shoal-preheat"));
     }
   }
   std::vector<std::string> out;
@@ -174,10 +174,10 @@ absl::StatusOr<ParsedArgs> ParseScenarioArgs(int argc, char** argv) {
 std::string DescribeScenario(const Scenario& s) {
   uint64_t total = 0;
   for (uint64_t l : s.layer_sizes) total += l;
-  std::string out = absl::StrCat("N=", s.nodes, ", layers ", FormatLayers(s.layer_sizes), " (",
-                                 HumanBytes(static_cast<double>(total)), "), node ",
-                                 FormatRate(s.node_rate_bps), ", origin ",
-                                 FormatRate(s.origin_rate_bps));
+  std::string out =
+      absl::StrCat("N=", s.nodes, ", layers ", FormatLayers(s.layer_sizes), " (",
+                   HumanBytes(static_cast<double>(total)), "), node ", FormatRate(s.node_rate_bps),
+                   ", origin ", FormatRate(s.origin_rate_bps));
   if (s.latency > absl::ZeroDuration()) {
     absl::StrAppend(&out, ", latency ", absl::FormatDuration(s.latency));
   }

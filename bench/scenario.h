@@ -34,7 +34,7 @@ struct Scenario {
   std::vector<std::string> systems;
   std::string output_dir;
   absl::Duration system_timeout = absl::ZeroDuration();  // 0: derived from the bound
-  std::string bin_dir;   // where shoal-scheduler/-seed/-peer are
+  std::string bin_dir;                                   // where shoal-scheduler/-seed/-peer are
   std::string work_dir;  // data dirs and logs; a temp dir when empty
   bool keep_logs = true;
   uint64_t image_seed = 1;

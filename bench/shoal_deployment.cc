@@ -45,13 +45,12 @@ absl::StatusOr<std::unique_ptr<ShoalDeployment>> ShoalDeployment::Start(
     sched_args.insert(sched_args.end(), {"--insecure-registry", ctx.OriginHostPort()});
   }
   if (auto st = d->Launch("scheduler", sched, sched_args); !st.ok()) return st;
-  const std::vector<std::string> transfer = {
-      "--scheduler",    sched_grpc,
-      "--insecure-registry", ctx.OriginHostPort(),
-      "--data-port",    std::to_string(kDataPort),
-      "--segment-size", FormatByteSize(s.segment_size),
-      "--piece-size",   FormatByteSize(s.piece_size),
-      "--chunk-size",   FormatByteSize(s.chunk_size)};
+  const std::vector<std::string> transfer = {"--scheduler",         sched_grpc,
+                                             "--insecure-registry", ctx.OriginHostPort(),
+                                             "--data-port",         std::to_string(kDataPort),
+                                             "--segment-size",      FormatByteSize(s.segment_size),
+                                             "--piece-size",        FormatByteSize(s.piece_size),
+                                             "--chunk-size",        FormatByteSize(s.chunk_size)};
   for (uint32_t i = 1; i <= s.seeds; ++i) {
     const TestbedHost& host = ctx.testbed->host(absl::StrCat("seed-", i));
     std::vector<std::string> args = {"--ip", host.ip};

@@ -50,9 +50,9 @@ absl::Status RunPreheatJob(const BenchContext& ctx, const ShoalDeployment& shoal
       if (complete && host.rfind("node-", 0) == 0 && !node_done.count(host)) {
         // The scheduler's own finish times are exact; polling is the fallback.
         const int64_t finished = status->HostFinishedUnixMs(host);
-        node_done[host] =
-            finished > 0 ? std::max(0.0, static_cast<double>(finished - submitted_ms) / 1000.0)
-                         : now;
+        node_done[host] = finished > 0
+                              ? std::max(0.0, static_cast<double>(finished - submitted_ms) / 1000.0)
+                              : now;
         meter.NodeDone();
       }
     }
@@ -76,9 +76,8 @@ absl::Status RunPreheatJob(const BenchContext& ctx, const ShoalDeployment& shoal
 void Preheat(const BenchContext& ctx, const ShoalDeployment& shoal, SystemResult& r) {
   std::map<std::string, double> node_done;
   std::string job_summary;
-  absl::Status job = RunInNetns(ctx.testbed->host("scheduler").netns, [&] {
-    return RunPreheatJob(ctx, shoal, node_done, job_summary);
-  });
+  absl::Status job = RunInNetns(ctx.testbed->host("scheduler").netns,
+                                [&] { return RunPreheatJob(ctx, shoal, node_done, job_summary); });
   if (absl::IsUnimplemented(job)) {
     r.ran = false;
     r.skipped_reason = std::string(job.message());

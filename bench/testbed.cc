@@ -208,8 +208,8 @@ absl::Status Testbed::ApplyShaping() {
   for (const TestbedHost& h : hosts_) {
     const std::string rate = RateArg(h.rate_bps);
     std::vector<std::vector<std::string>> steps = {
-        {"tc", "-n", h.netns, "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "tbf",
-         "rate", rate, "burst", kBurst, "latency", kQueueLatency},
+        {"tc", "-n", h.netns, "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "tbf", "rate",
+         rate, "burst", kBurst, "latency", kQueueLatency},
         {"tc", "qdisc", "add", "dev", h.host_veth, "root", "tbf", "rate", rate, "burst", kBurst,
          "latency", kQueueLatency},
     };

@@ -20,8 +20,8 @@
 namespace shoal::bench {
 
 struct HostSpec {
-  std::string name;    // "node-1", "registry", ...
-  int ip_suffix = 0;   // last octet in the testbed's /24
+  std::string name;       // "node-1", "registry", ...
+  int ip_suffix = 0;      // last octet in the testbed's /24
   uint64_t rate_bps = 0;  // egress and ingress
 };
 

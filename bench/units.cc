@@ -92,10 +92,9 @@ absl::StatusOr<std::vector<uint64_t>> ParseLayers(absl::string_view text) {
     }
     auto size = ParseByteSize(absl::StripAsciiWhitespace(size_text));
     if (!size.ok() || *size == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("layers '", text, "': '", size_text,
-                       "' is not a positive size like 32MiB or 1GiB",
-                       size.ok() ? "" : absl::StrCat(" (", size.status().message(), ")")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layers '", text, "': '", size_text, "' is not a positive size like 32MiB or 1GiB",
+          size.ok() ? "" : absl::StrCat(" (", size.status().message(), ")")));
     }
     if (sizes.size() + count > kMaxLayers) {
       return absl::InvalidArgumentError(

@@ -44,8 +44,8 @@ TEST(BenchOriginLedger, SaysWhoFetchedWhatAndWhatWasFetchedTwice) {
 
 TEST(BenchOriginLedger, UnknownClientsAreShownByAddress) {
   const std::string a = "sha256:" + std::string(64, 'a');
-  OriginAccount acc = AccountOriginLog(Line("GET", "/v2/r/blobs/" + a, "10.9.9.9:1", 200, 5), {},
-                                       {{a, 5}});
+  OriginAccount acc =
+      AccountOriginLog(Line("GET", "/v2/r/blobs/" + a, "10.9.9.9:1", 200, 5), {}, {{a, 5}});
   EXPECT_EQ(acc.by_client["10.9.9.9"].blob_bytes, 5u);
   EXPECT_TRUE(acc.repeats.empty());
 }

@@ -132,10 +132,12 @@ TEST(BenchReport, EditedFiguresThatDisagreeWithTheirInputsAreCaught) {
 
 TEST(BenchReport, MarkdownNamesWhoMadeShoalFetchABlobTwice) {
   Report r = GoodRun();
-  r.systems[2].origin_repeats = {{"sha256:e11bd570d86f904b26e1", 2, 1492, {{"seed-1", 1}, {"node-2", 1}}}};
+  r.systems[2].origin_repeats = {
+      {"sha256:e11bd570d86f904b26e1", 2, 1492, {{"seed-1", 1}, {"node-2", 1}}}};
   std::string md = MarkdownTables(ReportToJson(r));
-  EXPECT_TRUE(absl::StrContains(md, "- shoal-mirror: sha256:e11bd570d86f… 1492 bytes in 2 GETs, by "
-                                    "node-2 (1 GETs), seed-1 (1 GETs)"))
+  EXPECT_TRUE(absl::StrContains(md,
+                                "- shoal-mirror: sha256:e11bd570d86f… 1492 bytes in 2 GETs, by "
+                                "node-2 (1 GETs), seed-1 (1 GETs)"))
       << md;
 }
 

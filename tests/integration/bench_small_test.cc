@@ -56,10 +56,10 @@ TEST(BenchSmall, LongEndToEnd) {
   auto dir = TempDir::Create("bench-small");
   ASSERT_TRUE(dir.ok()) << dir.status();
   const std::string out = dir->path() + "/out";
-  auto run = RunCommand({kBench, "--nodes", "4", "--layers", "4x32MiB", "--node-rate", "200mbit",
-                         "--origin-rate", "100mbit", "--systems", "direct,central-cache,shoal",
-                         "--output", out, "--check"},
-                        absl::Minutes(14));
+  auto run = RunCommand(
+      {kBench, "--nodes", "4", "--layers", "4x32MiB", "--node-rate", "200mbit", "--origin-rate",
+       "100mbit", "--systems", "direct,central-cache,shoal", "--output", out, "--check"},
+      absl::Minutes(14));
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->exit_code, 0) << run->output;
 
@@ -116,8 +116,19 @@ TEST(BenchSmall, InterruptRemovesTheTestbed) {
   auto dir = TempDir::Create("bench-int");
   ASSERT_TRUE(dir.ok()) << dir.status();
   SubprocessOptions o;
-  o.argv = {kBench, "--nodes", "2", "--layers", "2x8MiB", "--node-rate", "50mbit",
-            "--origin-rate", "20mbit", "--systems", "direct", "--output", dir->path() + "/out"};
+  o.argv = {kBench,
+            "--nodes",
+            "2",
+            "--layers",
+            "2x8MiB",
+            "--node-rate",
+            "50mbit",
+            "--origin-rate",
+            "20mbit",
+            "--systems",
+            "direct",
+            "--output",
+            dir->path() + "/out"};
   o.log_path = dir->path() + "/bench.log";
   auto bench = Subprocess::Start(o);
   ASSERT_TRUE(bench.ok()) << bench.status();
