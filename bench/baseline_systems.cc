@@ -28,11 +28,14 @@ SystemResult PullThrough(const BenchContext& ctx, const std::string& name,
   auto plans = PlansAgainst(ctx, host_port);
   TransferMeter meter(name, ctx.image.bytes * plans.size(), static_cast<int>(plans.size()));
   sampler.Begin();
-  r.nodes = PullOnAllNodes(plans, ctx.image.blobs, ctx.Pulls(&meter));
+  absl::Time started = absl::InfinitePast();
+  PullOptions pulls = ctx.Pulls(&meter);
+  pulls.started = &started;
+  r.nodes = PullOnAllNodes(plans, ctx.image.blobs, pulls);
   r.daemons = sampler.Finish();
   r.host_cpu = sampler.host_cpu();
   ProgressLine(meter.Line());
-  ctx.CountOrigin(r);
+  ctx.CountOrigin(r, started);
   return r;
 }
 

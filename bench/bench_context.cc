@@ -27,8 +27,11 @@ PullOptions BenchContext::Pulls(TransferMeter* meter) const {
 
 void BenchContext::MarkOrigin() const { origin_ledger->Mark(); }
 
-void BenchContext::CountOrigin(SystemResult& result) const {
+void BenchContext::CountOrigin(SystemResult& result, absl::Time started) const {
   OriginAccount a = origin_ledger->Read();
+  if (a.last_blob_answer != absl::InfinitePast() && started != absl::InfinitePast()) {
+    result.origin_done_seconds = absl::ToDoubleSeconds(a.last_blob_answer - started);
+  }
   result.origin_bytes = a.blob_bytes;
   result.origin_blob_requests = a.blob_gets;
   result.origin_manifest_requests = a.manifest_requests;

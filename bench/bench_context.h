@@ -44,7 +44,8 @@ struct BenchContext {
   // Starts counting what the origin serves.
   void MarkOrigin() const;
   // Fills origin bytes, requests and clients from the origin's log since MarkOrigin().
-  void CountOrigin(SystemResult& result) const;
+  // `started`: the system's common start, for origin_done_seconds.
+  void CountOrigin(SystemResult& result, absl::Time started) const;
   std::string BlobPath(const std::string& digest) const;  // "/v2/<repo>/blobs/<digest>"
 };
 

@@ -96,6 +96,7 @@ std::vector<NodeOutcome> PullOnAllNodes(const std::vector<NodePullPlan>& plans,
   // Every thread is in its namespace before the clock starts.
   while (entered.load() < static_cast<int>(n * b)) absl::SleepFor(absl::Milliseconds(5));
   start = absl::Now();
+  if (options.started != nullptr) *options.started = start;
   go.Notify();
   for (auto& t : threads) t.join();
 

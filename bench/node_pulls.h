@@ -29,6 +29,7 @@ struct PullOptions {
   const std::atomic<bool>* cancel = nullptr;  // Ctrl-C
   std::string user_agent = "shoal-bench";
   TransferMeter* meter = nullptr;  // optional progress
+  absl::Time* started = nullptr;   // optional: receives the common start time
 };
 
 // Node outcomes in plan order; `seconds` is set when every blob arrived intact and

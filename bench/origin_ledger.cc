@@ -42,6 +42,11 @@ OriginAccount AccountOriginLog(absl::string_view log_text,
     ++c.blob_gets;
     if (status / 100 == 2) c.blob_bytes += written;
     ++clients_by_blob[digest][client];
+    absl::Time answered;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, kv["time"], &answered, &err)) {
+      a.last_blob_answer = std::max(a.last_blob_answer, answered);
+    }
   }
   for (const auto& [digest, counts] : parsed.blobs) {
     auto size = blob_sizes.find(digest);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "bench/report.h"
 #include "testkit/registry_process.h"
 
@@ -22,6 +23,7 @@ struct OriginAccount {
   int manifest_requests = 0;
   std::map<std::string, OriginClient> by_client;  // host name (or address when unknown)
   std::vector<OriginRepeat> repeats;
+  absl::Time last_blob_answer = absl::InfinitePast();  // when the last blob GET completed
 };
 
 // Accounts the registry log lines in `log_text`. ip_to_host names the clients;

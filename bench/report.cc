@@ -68,24 +68,27 @@ json SystemJson(const SystemResult& s, const Report& r) {
   }
   const bool complete = !s.nodes.empty() && done.size() == s.nodes.size();
   const double f = static_cast<double>(r.image.bytes);
-  json out = {{"ran", true},
-              {"complete", complete},
-              {"node_seconds", node_seconds},
-              {"nodes", nodes},
-              {"origin_bytes", s.origin_bytes},
-              {"origin_copies", f > 0 ? Round3(static_cast<double>(s.origin_bytes) / f) : 0.0},
-              {"origin_requests", s.origin_blob_requests},
-              {"origin_manifest_requests", s.origin_manifest_requests},
-              {"origin_clients", OriginClientsJson(s)},
-              {"origin_repeats", OriginRepeatsJson(s)},
-              {"daemons", DaemonsJson(s, f * static_cast<double>(s.nodes.size()) / kGB)},
-              {"host_cpu",
-               {{"cores", s.host_cpu.cores},
-                {"busy", Round3(s.host_cpu.busy)},
-                {"seconds_saturated", s.host_cpu.seconds_saturated},
-                {"seconds_sampled", s.host_cpu.seconds_sampled},
-                {"bench_client_cpu_seconds", Round3(s.host_cpu.bench_client_seconds)}}},
-              {"notes", s.notes}};
+  json out = {
+      {"ran", true},
+      {"complete", complete},
+      {"node_seconds", node_seconds},
+      {"nodes", nodes},
+      {"origin_bytes", s.origin_bytes},
+      {"origin_copies", f > 0 ? Round3(static_cast<double>(s.origin_bytes) / f) : 0.0},
+      {"origin_requests", s.origin_blob_requests},
+      {"origin_done_seconds",
+       s.origin_done_seconds.has_value() ? json(Round3(*s.origin_done_seconds)) : json(nullptr)},
+      {"origin_manifest_requests", s.origin_manifest_requests},
+      {"origin_clients", OriginClientsJson(s)},
+      {"origin_repeats", OriginRepeatsJson(s)},
+      {"daemons", DaemonsJson(s, f * static_cast<double>(s.nodes.size()) / kGB)},
+      {"host_cpu",
+       {{"cores", s.host_cpu.cores},
+        {"busy", Round3(s.host_cpu.busy)},
+        {"seconds_saturated", s.host_cpu.seconds_saturated},
+        {"seconds_sampled", s.host_cpu.seconds_sampled},
+        {"bench_client_cpu_seconds", Round3(s.host_cpu.bench_client_seconds)}}},
+      {"notes", s.notes}};
   if (complete) {
     TimeSummary t = Summarize(done);
     out["last_node_seconds"] = Round3(t.max);
@@ -154,8 +157,8 @@ std::string MarkdownTables(const json& r) {
       r["bound"].value("swarm_seconds", 0.0));
   absl::StrAppend(&out,
                   "| system | last node s | × bound | min s | p50 s | p90 s | origin × F | "
-                  "origin blob GETs | nodes complete |\n"
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                  "origin blob GETs | origin done s | nodes complete |\n"
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::string daemons =
       "| system | daemon | count | CPU s | CPU s / GB delivered | peak RSS (max) |\n"
       "|---|---|---:|---:|---:|---:|\n";
@@ -163,7 +166,7 @@ std::string MarkdownTables(const json& r) {
     const json& s = r["systems"][name.get<std::string>()];
     if (!s.value("ran", false)) {
       absl::StrAppend(&out, "| ", name.get<std::string>(), " | skipped: ", s.value("skipped", ""),
-                      " |||||||\n");
+                      " ||||||||\n");
       continue;
     }
     int complete = 0;
@@ -172,7 +175,8 @@ std::string MarkdownTables(const json& r) {
                     " | ", Fixed(s["ratio_to_bound"], 2), " | ", Fixed(s["min_seconds"], 1), " | ",
                     Fixed(s["p50_seconds"], 1), " | ", Fixed(s["p90_seconds"], 1), " | ",
                     Fixed(s["origin_copies"], 2), " | ", s.value("origin_requests", 0), " | ",
-                    complete, "/", s["nodes"].size(), " |\n");
+                    Fixed(s.value("origin_done_seconds", json()), 1), " | ", complete, "/",
+                    s["nodes"].size(), " |\n");
     if (s.contains("host_cpu")) {
       const json& h = s["host_cpu"];
       absl::StrAppend(&daemons, "| ", name.get<std::string>(), " | whole machine (",

@@ -62,6 +62,9 @@ struct SystemResult {
   uint64_t origin_bytes = 0;     // blob bytes the origin registry served
   int origin_blob_requests = 0;  // blob GETs the origin answered
   int origin_manifest_requests = 0;
+  // When the origin finished its last blob answer, since the system's start: for
+  // shoal, the rest of last_node_seconds is spent spreading data already fetched.
+  std::optional<double> origin_done_seconds;
   std::map<std::string, OriginClient> origin_clients;  // by host name
   std::vector<OriginRepeat> origin_repeats;
   std::vector<DaemonUsage> daemons;

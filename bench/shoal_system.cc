@@ -33,9 +33,11 @@ std::vector<NodePullPlan> MirrorPlans(const BenchContext& ctx, const ShoalDeploy
 // Submits the job and polls it; fills each node's time when the job first shows
 // every blob succeeded on it. Runs in the scheduler host's namespace.
 absl::Status RunPreheatJob(const BenchContext& ctx, const ShoalDeployment& shoal,
-                           std::map<std::string, double>& node_done, std::string& job_summary) {
+                           std::map<std::string, double>& node_done, std::string& job_summary,
+                           absl::Time& started) {
   PreheatClient client(shoal.SchedulerHttpUrl());
   const absl::Time start = absl::Now();
+  started = start;
   const int64_t submitted_ms = absl::ToUnixMillis(start);
   auto id = client.Submit(ctx.image.reference, "all-peers", "linux/amd64");
   if (!id.ok()) return id.status();
@@ -73,11 +75,13 @@ absl::Status RunPreheatJob(const BenchContext& ctx, const ShoalDeployment& shoal
   return absl::OkStatus();
 }
 
-void Preheat(const BenchContext& ctx, const ShoalDeployment& shoal, SystemResult& r) {
+void Preheat(const BenchContext& ctx, const ShoalDeployment& shoal, SystemResult& r,
+             absl::Time& started) {
   std::map<std::string, double> node_done;
   std::string job_summary;
-  absl::Status job = RunInNetns(ctx.testbed->host("scheduler").netns,
-                                [&] { return RunPreheatJob(ctx, shoal, node_done, job_summary); });
+  absl::Status job = RunInNetns(ctx.testbed->host("scheduler").netns, [&] {
+    return RunPreheatJob(ctx, shoal, node_done, job_summary, started);
+  });
   if (absl::IsUnimplemented(job)) {
     r.ran = false;
     r.skipped_reason = std::string(job.message());
@@ -117,17 +121,20 @@ SystemResult RunShoal(const BenchContext& ctx, ShoalMode mode) {
   sampler.Watch("registry", ctx.origin_pid);
   (*shoal)->WatchAll(sampler);
   sampler.Begin();
+  absl::Time started = absl::InfinitePast();
   if (mode == ShoalMode::kMirrorPulls) {
     const size_t nodes = ctx.Nodes().size();
     TransferMeter meter(r.name, ctx.image.bytes * nodes, static_cast<int>(nodes));
-    r.nodes = PullOnAllNodes(MirrorPlans(ctx, **shoal), ctx.image.blobs, ctx.Pulls(&meter));
+    PullOptions pulls = ctx.Pulls(&meter);
+    pulls.started = &started;
+    r.nodes = PullOnAllNodes(MirrorPlans(ctx, **shoal), ctx.image.blobs, pulls);
     ProgressLine(meter.Line());
   } else {
-    Preheat(ctx, **shoal, r);
+    Preheat(ctx, **shoal, r, started);
   }
   r.daemons = sampler.Finish();
   r.host_cpu = sampler.host_cpu();
-  ctx.CountOrigin(r);
+  ctx.CountOrigin(r, started);
   bool complete = r.ran;
   for (const NodeOutcome& n : r.nodes) complete = complete && n.seconds.has_value();
   if (r.ran && !complete) {

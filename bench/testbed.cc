@@ -221,7 +221,14 @@ absl::Status Testbed::ApplyShaping() {
     }
     for (const auto& step : steps) {
       if (auto s = RunChecked(step); !s.ok()) {
-        return absl::Status(s.code(), absl::StrCat("shaping ", h.name, ": ", s.message()));
+        const bool no_netem = absl::StrContains(absl::StrJoin(step, " "), "netem") &&
+                              absl::StrContains(s.message(), "qdisc kind is unknown");
+        return absl::Status(
+            s.code(),
+            absl::StrCat("shaping ", h.name, ": ", s.message(),
+                         no_netem ? "; this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), "
+                                    "so --latency cannot be emulated here: run without it"
+                                  : ""));
       }
     }
   }

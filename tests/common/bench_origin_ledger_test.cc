@@ -8,13 +8,12 @@ namespace shoal::bench {
 namespace {
 
 std::string Line(const std::string& method, const std::string& uri, const std::string& remote,
-                 int status, uint64_t written) {
-  return absl::StrCat(
-      "time=\"2026-01-01T00:00:00Z\" level=info msg=\"response completed\" "
-      "http.request.method=",
-      method, " http.request.remoteaddr=\"", remote, "\" http.request.uri=\"", uri,
-      "\" http.request.useragent=\"shoal\" http.response.status=", status,
-      " http.response.written=", written, "\n");
+                 int status, uint64_t written, const std::string& time = "2026-01-01T00:00:00Z") {
+  return absl::StrCat("time=\"", time,
+                      "\" level=info msg=\"response completed\" http.request.method=", method,
+                      " http.request.remoteaddr=\"", remote, "\" http.request.uri=\"", uri,
+                      "\" http.request.useragent=\"shoal\" http.response.status=", status,
+                      " http.response.written=", written, "\n");
 }
 
 TEST(BenchOriginLedger, SaysWhoFetchedWhatAndWhatWasFetchedTwice) {
@@ -40,6 +39,19 @@ TEST(BenchOriginLedger, SaysWhoFetchedWhatAndWhatWasFetchedTwice) {
   EXPECT_EQ(acc.repeats[0].digest, b);
   EXPECT_EQ(acc.repeats[0].bytes, 900u);
   EXPECT_EQ(acc.repeats[0].clients, (std::map<std::string, int>{{"seed-1", 1}, {"node-3", 1}}));
+}
+
+TEST(BenchOriginLedger, KnowsWhenTheLastBlobAnswerCompleted) {
+  const std::string a = "sha256:" + std::string(64, 'a');
+  OriginAccount acc = AccountOriginLog(
+      Line("GET", "/v2/r/blobs/" + a, "10.9.9.9:1", 206, 5, "2026-11-21T18:37:32.501712745Z") +
+          Line("GET", "/v2/r/blobs/" + a, "10.9.9.9:1", 206, 5, "2026-11-21T18:37:40.25Z") +
+          Line("GET", "/v2/r/manifests/v1", "10.9.9.9:1", 200, 5, "2026-11-21T18:38:00Z"),
+      {}, {{a, 10}});
+  absl::Time want;
+  std::string err;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, "2026-11-21T18:37:40.25Z", &want, &err));
+  EXPECT_EQ(acc.last_blob_answer, want) << "manifest answers do not count";
 }
 
 TEST(BenchOriginLedger, UnknownClientsAreShownByAddress) {

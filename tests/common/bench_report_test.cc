@@ -37,6 +37,7 @@ Report GoodRun() {
   r.systems.push_back(Ran("direct", {38, 40, 39, 40.5}, 4));
   r.systems.push_back(Ran("central-cache", {20, 21, 22, 23}, 1));
   r.systems.push_back(Ran("shoal-mirror", {12, 11, 13, 14}, 1));
+  r.systems.back().origin_done_seconds = 10.5;
   SystemResult skipped;
   skipped.name = "shoal-preheat";
   skipped.skipped_reason = "no job API";
@@ -143,8 +144,8 @@ TEST(BenchReport, MarkdownNamesWhoMadeShoalFetchABlobTwice) {
 
 TEST(BenchReport, MarkdownTableShowsEverySystem) {
   std::string md = MarkdownTables(ReportToJson(GoodRun()));
-  EXPECT_TRUE(
-      absl::StrContains(md, "| shoal-mirror | 14.0 | 1.40 | 11.0 | 12.0 | 14.0 | 1.00 | 2 | 4/4 |"))
+  EXPECT_TRUE(absl::StrContains(
+      md, "| shoal-mirror | 14.0 | 1.40 | 11.0 | 12.0 | 14.0 | 1.00 | 2 | 10.5 | 4/4 |"))
       << md;
   EXPECT_TRUE(absl::StrContains(md, "| direct | 40.5 | 4.05 |")) << md;
   EXPECT_TRUE(absl::StrContains(md, "| shoal-preheat | skipped: no job API")) << md;
