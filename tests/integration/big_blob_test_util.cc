@@ -1,0 +1,162 @@
+#include "tests/integration/big_blob_test_util.h"
+
+#include <curl/curl.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/daemon_config.h"
+#include "common/hashing.h"
+#include "common/metrics.h"
+#include "testkit/image_pusher.h"
+#include "testkit/net_util.h"
+#include "testkit/subprocess.h"
+
+namespace shoal::testkit {
+
+absl::StatusOr<std::unique_ptr<BigBlobOrigin>> BigBlobOrigin::Create(uint64_t size, uint64_t seed) {
+  auto o = std::make_unique<BigBlobOrigin>();
+  auto dir = TempDir::Create("bigblob");
+  if (!dir.ok()) return dir.status();
+  o->dir = std::make_unique<TempDir>(std::move(*dir));
+  RegistryOptions ro;
+  ro.work_dir = o->dir->path() + "/registry";
+  auto reg = RegistryProcess::Start(ro);
+  if (!reg.ok()) return reg.status();
+  o->registry = std::move(*reg);
+  auto blob = WriteRandomBlob(o->dir->path() + "/src", size, seed,
+                              "application/vnd.oci.image.layer.v1.tar");
+  if (!blob.ok()) return blob.status();
+  o->blob = *blob;
+  if (auto s = PushBlob({o->registry->url()}, o->repository, o->blob); !s.ok()) return s;
+  std::filesystem::remove(o->blob.path);
+  o->registry->MarkAccessLog();  // count only what the test costs the origin
+  return o;
+}
+
+std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extra) {
+  std::vector<std::string> flags = {"--metrics-listen", ":0"};
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  return flags;
+}
+
+absl::StatusOr<std::map<std::string, double>> ScrapeMetrics(const Daemon& d) {
+  std::string address(absl::StripAsciiWhitespace(
+      ReadFileOrEmpty(absl::StrCat(d.data_dir, "/", kMetricsAddressFile))));
+  if (address.empty()) {
+    return absl::NotFoundError(absl::StrCat(d.name, " wrote no ", kMetricsAddressFile,
+                                            " (started without --metrics-listen?)"));
+  }
+  HttpCall call;
+  call.url = absl::StrCat("http://", address, "/metrics");
+  call.timeout = absl::Seconds(5);
+  auto r = HttpFetch(call);
+  if (!r.ok()) return r.status();
+  if (r->status != 200) {
+    return absl::UnavailableError(absl::StrCat(d.name, " /metrics answered ", r->status));
+  }
+  return ParseMetricsText(r->body);
+}
+
+double MetricOf(const Daemon& d, const std::string& name) {
+  auto m = ScrapeMetrics(d);
+  if (!m.ok()) return -1;
+  auto it = m->find(name);
+  return it == m->end() ? -1 : it->second;
+}
+
+namespace {
+
+struct StreamState {
+  Hasher sha{Hasher::Kind::kSha256};
+  uint64_t bytes = 0;
+  std::function<void(uint64_t)> on_bytes;
+};
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* st = static_cast<StreamState*>(user);
+  st->sha.Update(data, size * n);
+  st->bytes += size * n;
+  if (st->on_bytes) st->on_bytes(st->bytes);
+  return size * n;
+}
+
+}  // namespace
+
+MirrorStream StreamFromMirror(const std::string& mirror, const std::string& repository,
+                              const std::string& digest, const std::string& registry,
+                              absl::Duration timeout, std::function<void(uint64_t)> on_bytes) {
+  EnsureCurlInit();
+  MirrorStream out;
+  StreamState st;
+  st.on_bytes = std::move(on_bytes);
+  std::string url =
+      absl::StrCat("http://", mirror, "/v2/", repository, "/blobs/", digest, "?ns=", registry);
+  CURL* h = curl_easy_init();
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "big-blob-test");
+  absl::Time start = absl::Now();
+  CURLcode rc = curl_easy_perform(h);
+  out.elapsed = absl::Now() - start;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.status);
+  curl_easy_cleanup(h);
+  if (rc != CURLE_OK) out.error = curl_easy_strerror(rc);
+  out.bytes = st.bytes;
+  out.sha256 = absl::StrCat("sha256:", st.sha.FinalHex());
+  return out;
+}
+
+StoredBlob ReadStoredBlob(const std::string& data_dir, const std::string& digest, bool hash) {
+  StoredBlob out;
+  std::string hex = digest.substr(digest.find(':') + 1);
+  std::string dir = absl::StrCat(data_dir, "/blobs/sha256/", hex);
+  std::ifstream meta_in(dir + "/meta.json");
+  if (!meta_in) return out;
+  out.exists = true;
+  nlohmann::json meta = nlohmann::json::parse(meta_in, nullptr, /*allow_exceptions=*/false);
+  if (meta.is_object()) out.verified = meta.value("verified", false);
+  Hasher sha(Hasher::Kind::kSha256);
+  std::vector<char> buf(4 << 20);
+  for (int k = 0;; ++k) {
+    std::string path = absl::StrFormat("%s/seg-%05d", dir, k);
+    struct stat sb;
+    if (::stat(path.c_str(), &sb) != 0) break;
+    out.bytes_on_disk += static_cast<uint64_t>(sb.st_blocks) * 512;
+    if (!hash) continue;
+    std::ifstream in(path, std::ios::binary);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      sha.Update(buf.data(), static_cast<size_t>(in.gcount()));
+    }
+  }
+  if (hash) out.sha256 = absl::StrCat("sha256:", sha.FinalHex());
+  return out;
+}
+
+bool WaitUntil(const std::function<bool()>& cond, absl::Duration timeout, absl::Duration every) {
+  absl::Time until = absl::Now() + timeout;
+  while (true) {
+    if (cond()) return true;
+    if (absl::Now() >= until) return false;
+    absl::SleepFor(every);
+  }
+}
+
+std::string Bytes(uint64_t n) {
+  if (n >= kGiB) return absl::StrFormat("%.2f GiB", static_cast<double>(n) / kGiB);
+  if (n >= kMiB) return absl::StrFormat("%.1f MiB", static_cast<double>(n) / kMiB);
+  return absl::StrCat(n, " B");
+}
+
+}  // namespace shoal::testkit

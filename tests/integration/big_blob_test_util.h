@@ -1,0 +1,76 @@
+// Shared parts of the big-blob acceptance tests (issue 4): an origin registry
+// holding one big random blob, scraping a daemon's metrics, streaming a blob out
+// of a peer's registry mirror while hashing it, and reading what a daemon holds.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "testkit/image_builder.h"
+#include "testkit/registry_process.h"
+#include "testkit/shoal_cluster.h"
+#include "testkit/temp_dir.h"
+
+namespace shoal::testkit {
+
+inline constexpr uint64_t kMiB = 1ull << 20;
+inline constexpr uint64_t kGiB = 1ull << 30;
+
+// A real docker-registry holding one blob of pseudo-random bytes. The local copy
+// used for the push is deleted afterwards (a 2 GiB blob is on disk once, in the
+// registry, not twice).
+struct BigBlobOrigin {
+  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<RegistryProcess> registry;
+  BlobFile blob;
+  std::string repository = "shoal/big";
+
+  static absl::StatusOr<std::unique_ptr<BigBlobOrigin>> Create(uint64_t size, uint64_t seed);
+};
+
+// Flags every big-blob test gives seeds and peers: metrics on a free port, and
+// less logging (per-chunk debug lines for 2 GiB are noise).
+std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extra = {});
+
+// The daemon's /metrics (address from <data-dir>/metrics.address).
+absl::StatusOr<std::map<std::string, double>> ScrapeMetrics(const Daemon& d);
+// One metric, or -1 when the daemon cannot be scraped.
+double MetricOf(const Daemon& d, const std::string& name);
+
+struct MirrorStream {
+  long status = 0;
+  uint64_t bytes = 0;
+  std::string sha256;  // "sha256:<hex>" of the bytes received
+  std::string error;   // transport error, if any
+  absl::Duration elapsed;
+};
+// GETs the blob from a peer's mirror (?ns=registry) and hashes it as it streams;
+// on_bytes (if set) is called with the running total, from the transfer thread.
+MirrorStream StreamFromMirror(const std::string& mirror, const std::string& repository,
+                              const std::string& digest, const std::string& registry,
+                              absl::Duration timeout,
+                              std::function<void(uint64_t total)> on_bytes = nullptr);
+
+// The blob as stored in a daemon's data dir (its segment files, concatenated).
+struct StoredBlob {
+  bool exists = false;
+  bool verified = false;
+  uint64_t bytes_on_disk = 0;  // allocated bytes of the segment files (sparse: what was written)
+  std::string sha256;          // only when hash = true
+};
+StoredBlob ReadStoredBlob(const std::string& data_dir, const std::string& digest, bool hash);
+
+// Polls cond every `every` until it holds or timeout passes.
+bool WaitUntil(const std::function<bool()>& cond, absl::Duration timeout,
+               absl::Duration every = absl::Milliseconds(100));
+
+// "1.93 GiB" style, for the figures the tests print.
+std::string Bytes(uint64_t n);
+
+}  // namespace shoal::testkit
