@@ -148,6 +148,7 @@ BlobSnapshot BlobTable::Snapshot(const BlobEntry& b) const {
     h.rate_bps = st.rate_bps;
     h.error = st.error;
     h.job_id = st.job_id;
+    h.finished_at = st.finished_at;
     s.hosts.push_back(std::move(h));
   }
   return s;

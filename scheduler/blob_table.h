@@ -50,6 +50,8 @@ struct HostBlobState {
   uint64_t rate_bps = 0;
   absl::Time opened_at;
   absl::Time last_activity;
+  // When it last reported done or failed (a job tells a fresh result from an old one).
+  absl::Time finished_at = absl::InfinitePast();
   absl::flat_hash_map<std::string, absl::Time> bad_parents;  // parent id -> avoided until
   absl::flat_hash_map<SegmentIndex, std::vector<std::string>> parents;  // current sets
 
@@ -75,6 +77,11 @@ struct BlobEntry {
   absl::flat_hash_set<std::string> origin_stalled;
   std::string upstream_failure;  // last seed failure, empty when none
   absl::Time upstream_failed_at;
+  // Credentials a job gave for the origin; handed to whichever seed fetches it.
+  // Never logged.
+  v1::RegistryAuth auth;
+  // The seed whose fetch a job cancelled: its coming "failed" is no upstream failure.
+  std::string cancelled_fetcher;
   std::map<std::string, HostBlobState> hosts;  // ordered: deterministic broadcasts
   absl::Time last_activity;
 
@@ -104,6 +111,7 @@ struct HostBlobSnapshot {
   uint64_t rate_bps = 0;
   std::string error;
   std::string job_id;
+  absl::Time finished_at = absl::InfinitePast();  // last done/failed report
 };
 
 struct BlobSnapshot {

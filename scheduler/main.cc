@@ -51,17 +51,21 @@ int main(int argc, char** argv) {
   shoal::SchedulerServerOptions server_options;
   server_options.listen = config.listen;
   server_options.policy = config.swarm;
+  server_options.data_dir = config.data_dir;
+  server_options.http_listen = config.http_listen;
+  server_options.jobs = config.jobs;
   auto server = shoal::SchedulerServer::Start(server_options);
   if (!server.ok()) {
     log->error("{}", server.status().message());
     return 1;
   }
+  std::string http = (*server)->http_address();
   log->info(
-      "shoal-scheduler ready: gRPC on {} (heartbeat {}, {} parents per segment, {} children "
-      "per parent, {} origin fallbacks per blob)",
-      (*server)->address(), absl::FormatDuration(config.swarm.heartbeat_interval),
-      config.swarm.parents_per_segment, config.swarm.max_children_per_parent,
-      config.swarm.max_origin_fallbacks);
+      "shoal-scheduler ready: gRPC on {}, REST job API on {} (heartbeat {}, {} parents per "
+      "segment, {} children per parent, {} origin fallbacks per blob, job store in {})",
+      (*server)->address(), http.empty() ? std::string("(off)") : http,
+      absl::FormatDuration(config.swarm.heartbeat_interval), config.swarm.parents_per_segment,
+      config.swarm.max_children_per_parent, config.swarm.max_origin_fallbacks, config.data_dir);
 
   int sig = WaitForShutdownSignal(signals);
   log->info("{} received; shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

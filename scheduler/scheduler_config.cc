@@ -2,13 +2,29 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
 
 namespace shoal {
 
 void RegisterSchedulerOptions(OptionSet& o, SchedulerConfig* c) {
   o.AddString("listen", &c->listen, "gRPC address (host:port) for hosts, announces and tasks");
-  o.AddString("http-listen", &c->http_listen, "REST job API address (host:port; reserved)");
-  o.AddString("data-dir", &c->data_dir, "directory for the job store");
+  o.AddString("http-listen", &c->http_listen,
+              "REST job API address (host:port); empty turns the REST API off");
+  o.AddString("data-dir", &c->data_dir, "directory for the job store (jobs.sqlite, mode 0600)");
+  JobSettings* j = &c->jobs;
+  o.AddStringList("insecure-registry", &j->insecure_registries,
+                  "registry HOST:PORT the image resolver reaches over plain HTTP (repeatable)");
+  o.AddDuration("job-poll-interval", &j->poll_interval,
+                "how often running preheat jobs look at the swarm and move on");
+  o.AddDuration("tag-cache-ttl", &j->tag_cache_ttl,
+                "how long a tag's manifest is reused (concurrent jobs for a tag: one request)");
+  o.AddDuration("job-stall-timeout", &j->stall_timeout,
+                "a preheat blob copy with no progress for this long fails");
+  o.AddDuration("job-retention", &j->retention, "finished jobs are kept this long");
+  o.AddUint("job-layer-concurrency", &j->default_layer_concurrency,
+            "blobs a job moves at once unless the job says otherwise");
+  o.AddUint("job-host-concurrency", &j->default_host_concurrency,
+            "target hosts per blob at once unless the job says otherwise");
   SwarmPolicy* s = &c->swarm;
   o.AddDuration("heartbeat-interval", &s->heartbeat_interval,
                 "how often hosts heartbeat; a host silent for 3 intervals is dead");
@@ -50,7 +66,9 @@ absl::Status ValidateListenAddress(const std::string& key, const std::string& ad
 
 absl::Status ValidateSchedulerConfig(const SchedulerConfig& c) {
   if (auto s = ValidateListenAddress("listen", c.listen, true); !s.ok()) return s;
-  if (auto s = ValidateListenAddress("http-listen", c.http_listen, true); !s.ok()) return s;
+  if (!c.http_listen.empty()) {
+    if (auto s = ValidateListenAddress("http-listen", c.http_listen, true); !s.ok()) return s;
+  }
   if (c.data_dir.empty()) {
     return absl::InvalidArgumentError(
         "data-dir: must not be empty (e.g. /var/lib/shoal/scheduler)");
@@ -78,6 +96,30 @@ absl::Status ValidateSchedulerConfig(const SchedulerConfig& c) {
       s.dead_host_retention <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "idle-blob-retention and dead-host-retention: must be positive (e.g. 1h)");
+  }
+  const JobSettings& j = c.jobs;
+  if (j.poll_interval < absl::Milliseconds(10) || j.poll_interval > absl::Minutes(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job-poll-interval: ", absl::FormatDuration(j.poll_interval),
+                     " is out of range (10ms..1m)"));
+  }
+  if (j.tag_cache_ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("tag-cache-ttl: must not be negative (0 turns it off)");
+  }
+  if (j.stall_timeout < absl::Seconds(1) || j.retention < absl::Minutes(1)) {
+    return absl::InvalidArgumentError(
+        "job-stall-timeout must be at least 1s and job-retention at least 1m");
+  }
+  if (j.default_layer_concurrency < 1 || j.default_layer_concurrency > 1024 ||
+      j.default_host_concurrency < 1 || j.default_host_concurrency > 1024) {
+    return absl::InvalidArgumentError(
+        "job-layer-concurrency and job-host-concurrency: must be in 1..1024");
+  }
+  for (const std::string& r : j.insecure_registries) {
+    if (auto st = ValidateRegistryHost(r); !st.ok() || r.find('/') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "insecure-registry: '", r, "' is not a registry HOST[:PORT] (no scheme, no path)"));
+    }
   }
   if (c.log_format != "text" && c.log_format != "json") {
     return absl::InvalidArgumentError(

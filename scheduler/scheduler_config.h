@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -36,13 +37,30 @@ struct SwarmPolicy {
   absl::Duration liveness_timeout() const { return heartbeat_interval * missed_heartbeats; }
 };
 
+// The knobs of preheat jobs.
+struct JobSettings {
+  // Registries (host:port) the resolver reaches over plain HTTP.
+  std::vector<std::string> insecure_registries;
+  // How often running jobs look at the swarm and move on.
+  absl::Duration poll_interval = absl::Milliseconds(250);
+  // How long a tag's manifest answer is reused (N jobs for one tag, one request).
+  absl::Duration tag_cache_ttl = absl::Seconds(30);
+  // A blob copy that shows no progress for this long fails.
+  absl::Duration stall_timeout = absl::Minutes(10);
+  // Finished jobs are kept this long.
+  absl::Duration retention = absl::Hours(24 * 7);
+  uint32_t default_layer_concurrency = 8;
+  uint32_t default_host_concurrency = 64;
+};
+
 struct SchedulerConfig {
   std::string listen = "127.0.0.1:65003";
-  std::string http_listen = "127.0.0.1:65002";  // REST job API (reserved; not served yet)
+  std::string http_listen = "127.0.0.1:65002";  // REST job API; empty: off
   std::string data_dir = "/var/lib/shoal/scheduler";
   std::string log_level = "info";
   std::string log_format = "text";
   SwarmPolicy swarm;
+  JobSettings jobs;
 };
 
 // Registers every field of `config` with `options` (defaults = current values).

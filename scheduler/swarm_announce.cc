@@ -186,6 +186,7 @@ void SwarmCoordinator::HandleDone(BlobEntry& b, const std::string& host) {
   }
   st.verified = true;
   st.phase = HostBlobPhase::kDone;
+  st.finished_at = clock_.Now();
   st.error.clear();
   st.partial.clear();
   for (SegmentIndex k = 0; k < b.segment_count(); ++k) st.complete.insert(k);
@@ -213,9 +214,18 @@ void SwarmCoordinator::HandleFailed(BlobEntry& b, const std::string& host,
   HostBlobState& st = b.hosts[host];
   st.phase = HostBlobPhase::kFailed;
   st.error = reason;
+  st.finished_at = clock_.Now();
+  st.want = false;  // it gave up; a retry opens a new stream
   b.ReleaseAllParents(host);
   tasks_.CompleteFetch(host, b.ref.digest());
-  if (host == b.fetcher) {
+  if (host == b.cancelled_fetcher) {
+    // A job cancelled this fetch; the origin did not fail. Whoever still
+    // wants the blob gets a new fetch (EnsureSource below).
+    b.cancelled_fetcher.clear();
+    if (host == b.fetcher) b.fetcher.clear();
+    log_->info("blob {}: seed {} stopped its origin fetch (cancelled)", Short(b.ref.digest()),
+               host);
+  } else if (host == b.fetcher) {
     b.fetcher.clear();
     b.upstream_failure = absl::StrCat("seed ", host, " could not fetch ", b.ref.digest(), " from ",
                                       b.ref.registry(), "/", b.ref.repository(), ": ", reason);

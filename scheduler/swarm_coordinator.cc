@@ -153,6 +153,7 @@ absl::StatusOr<uint64_t> SwarmCoordinator::OpenAnnounce(const v1::AnnounceOpen& 
   Touch(b, st);
   if (st.verified) {
     st.phase = HostBlobPhase::kDone;
+    st.finished_at = now;
     tasks_.CompleteFetch(host, b.ref.digest());
   } else if (st.want) {
     st.phase = HostBlobPhase::kWaiting;
@@ -299,6 +300,13 @@ void SwarmCoordinator::Tick() {
   absl::MutexLock l(&mu_);
   if (shut_down_) return;
   for (const std::string& host : hosts_.CollectNewlyDead()) HostGone(host);
+  if (!expected_seeds_.empty() && !AwaitingSeeds()) {
+    // The wait for seeds known before the restart is over: decide the blobs
+    // whose source was held back.
+    log_->info("no longer waiting for seeds from before the restart; choosing sources");
+    expected_seeds_.clear();
+    blobs_.ForEach([&](const std::string&, BlobEntry& b) { EnsureSource(b); });
+  }
   ExpireStalledGrants();
   blobs_.ForgetIdle(clock_.Now() - policy_.idle_blob_retention);
   hosts_.ForgetDead(policy_.dead_host_retention);
@@ -314,32 +322,6 @@ void SwarmCoordinator::Shutdown() {
       if (st.connected()) st.sink->Close(why);
     }
   });
-}
-
-// ---- Job runner ----
-
-absl::Status SwarmCoordinator::RequestFetch(const std::string& host_id,
-                                            const v1::FetchBlobTask& task) {
-  if (auto d = BlobDigest::Parse(task.blob().digest()); !d.ok()) return d.status();
-  absl::MutexLock l(&mu_);
-  if (hosts_.Find(host_id) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("host '", host_id, "' is not registered"));
-  }
-  tasks_.PushFetch(host_id, task);
-  return absl::OkStatus();
-}
-
-void SwarmCoordinator::CancelFetch(const std::string& host_id, const std::string& digest,
-                                   const std::string& job_id) {
-  absl::MutexLock l(&mu_);
-  tasks_.Cancel(host_id, digest, job_id);
-}
-
-std::optional<BlobSnapshot> SwarmCoordinator::GetBlob(const std::string& digest) {
-  absl::MutexLock l(&mu_);
-  BlobEntry* b = blobs_.Find(digest);
-  if (b == nullptr) return std::nullopt;
-  return blobs_.Snapshot(*b);
 }
 
 // ---- Helpers ----

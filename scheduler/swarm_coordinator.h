@@ -34,6 +34,18 @@ class logger;
 
 namespace shoal {
 
+// Which seed should hold a blob for a preheat job.
+struct SeedChoice {
+  enum class Kind {
+    kSeed,       // `seed`: it holds the blob, is fetching it, or the digest hashes to it
+    kNotNeeded,  // peers already hold every segment; no origin fetch is needed
+    kWait,       // seeds known before a restart have not reconnected yet: ask again shortly
+    kNone,       // no live seed with an open task stream
+  };
+  Kind kind = Kind::kNone;
+  std::string seed;
+};
+
 class SwarmCoordinator {
  public:
   SwarmCoordinator(const SwarmPolicy& policy, Clock& clock);
@@ -70,10 +82,23 @@ class SwarmCoordinator {
   // ---- For the job runner ----
   // Pushes a FetchBlobTask to a host (a peer gets it via the swarm, a seed from
   // the origin); kept pending until the host reports the blob done or failed.
+  // A seed asked this way becomes the blob's fetcher, and the task's
+  // credentials go with any later fetch of the blob. Nothing is sent to a host
+  // that already announces the whole blob verified. NotFound for an unknown host.
   absl::Status RequestFetch(const std::string& host_id, const v1::FetchBlobTask& task);
+  // Withdraws a job's fetch: CancelBlobTask to the host, AnnounceCancel on a
+  // wanting peer's stream, and the host no longer counts as wanting the blob.
+  // A seed's origin fetch that other hosts still want is left running.
   void CancelFetch(const std::string& host_id, const std::string& digest,
                    const std::string& job_id);
   std::optional<BlobSnapshot> GetBlob(const std::string& digest);
+  // The seed for a job's blob (see SeedChoice). for_peers: the blob is wanted
+  // on peers, so a swarm that already holds it needs no seed.
+  SeedChoice ChooseSeed(const std::string& digest, bool for_peers);
+  // After a restart: hold back choosing who fetches from the origin (seed or
+  // origin fallback) until these seeds have reconnected, or until `until`, so a
+  // seed that was mid-fetch is not replaced and the origin not read twice.
+  void ExpectSeeds(std::vector<std::string> seed_ids, absl::Time until);
 
  private:
   struct StreamBinding {
@@ -121,6 +146,9 @@ class SwarmCoordinator {
   void GrantOriginFallbacks(BlobEntry& b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseOriginGrant(BlobEntry& b, const std::string& host) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExpireStalledGrants() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True while seeds expected back after a restart are still missing.
+  bool AwaitingSeeds() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<std::string> ReadySeeds() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // swarm_coordinator.cc
   void DetachStream(BlobEntry& b, const std::string& host, const absl::Status* close_with)
@@ -143,6 +171,8 @@ class SwarmCoordinator {
   absl::flat_hash_map<uint64_t, StreamBinding> streams_ ABSL_GUARDED_BY(mu_);
   uint64_t next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> expected_seeds_ ABSL_GUARDED_BY(mu_);
+  absl::Time expect_seeds_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace shoal

@@ -44,6 +44,9 @@ void SwarmCoordinator::EnsureSource(BlobEntry& b) {
     if (hosts_.IsAlive(b.fetcher)) return;  // a fetch is under way
     b.fetcher.clear();
   }
+  // Right after a restart a seed that was fetching this blob may not be back
+  // yet; choosing another source now would read the origin twice.
+  if (AwaitingSeeds()) return;
   absl::Time now = clock_.Now();
   if (!b.upstream_failure.empty() && now - b.upstream_failed_at < policy_.upstream_failure_ttl) {
     return;  // wanters were told; a new fetch waits for the TTL
@@ -60,16 +63,14 @@ void SwarmCoordinator::EnsureSource(BlobEntry& b) {
     log_->warn("blob {}: {}", b.ref.digest().substr(7, 12), b.upstream_failure);
     return;
   }
-  std::vector<std::string> seeds;
-  for (const auto& s : hosts_.LiveSeeds()) {
-    if (tasks_.Connected(s)) seeds.push_back(s);
-  }
+  std::vector<std::string> seeds = ReadySeeds();
   if (auto seed = PickSeed(b.ref.digest(), seeds)) {
     b.fetcher = *seed;
     b.fetch_started = now;
     b.upstream_failure.clear();
     v1::FetchBlobTask task;
     *task.mutable_blob() = b.ref;
+    *task.mutable_auth() = b.auth;
     tasks_.PushFetch(*seed, task);
     if (HostBlobState* st = b.FindHost(*seed); st != nullptr && !st->want && st->connected()) {
       st->phase = HostBlobPhase::kFetchingOrigin;
@@ -80,6 +81,22 @@ void SwarmCoordinator::EnsureSource(BlobEntry& b) {
     return;
   }
   GrantOriginFallbacks(b);
+}
+
+std::vector<std::string> SwarmCoordinator::ReadySeeds() const {
+  std::vector<std::string> seeds;
+  for (const auto& s : hosts_.LiveSeeds()) {
+    if (tasks_.Connected(s)) seeds.push_back(s);
+  }
+  return seeds;
+}
+
+bool SwarmCoordinator::AwaitingSeeds() const {
+  if (expected_seeds_.empty() || clock_.Now() >= expect_seeds_until_) return false;
+  for (const std::string& s : expected_seeds_) {
+    if (!hosts_.IsAlive(s) || !tasks_.Connected(s)) return true;
+  }
+  return false;
 }
 
 void SwarmCoordinator::GrantOriginFallbacks(BlobEntry& b) {
