@@ -106,6 +106,10 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
   auto log = Logger("fault-proxy");
 
   svr.Get(".*", [self, log](const httplib::Request& req, httplib::Response& res) {
+    // The upstream answers the Range (it is forwarded among the headers); cpp-httplib
+    // must not apply it again - to a body we pass through, or to an injected error
+    // body, which it would turn into a 416.
+    const_cast<httplib::Request&>(req).ranges.clear();
     const uint64_t index = self->requests_++;
     {
       absl::MutexLock l(&self->mu_);
@@ -225,8 +229,6 @@ absl::StatusOr<std::unique_ptr<FaultProxy>> FaultProxy::Start(const Options& opt
         res.set_header(name, value);
       }
     }
-    // The upstream already answered the Range; stop cpp-httplib from applying it again.
-    const_cast<httplib::Request&>(req).ranges.clear();
 
     std::optional<FaultRule> mid;
     if (rule && rule->action != Action::kDelay) mid = rule;

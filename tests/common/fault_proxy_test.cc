@@ -120,6 +120,23 @@ TEST_F(FaultProxyTest, TooManyRequestsWithRetryAfterThenRecovers) {
   EXPECT_EQ(proxy_->faults_injected(), 1u);
 }
 
+// An injected error answers a ranged request as it is, wherever the range starts
+// (the range must not be applied to the short error body: that would be a 416,
+// which clients rightly treat as permanent).
+TEST_F(FaultProxyTest, InjectedStatusAnswersARangeFarIntoTheBlob) {
+  FaultRule rule;
+  rule.action = FaultRule::Action::kStatus;
+  rule.status = 503;
+  rule.retry_after = absl::Seconds(2);
+  rule.times = 1;
+  proxy_->AddRule(rule);
+  std::string got;
+  auto r = Fetch(700000, 5000, &got);
+  EXPECT_EQ(r.http_status, 503);
+  EXPECT_EQ(r.retry_after, absl::Seconds(2));
+  EXPECT_TRUE(IsRetryable(r.status, r.http_status)) << r.status;
+}
+
 TEST_F(FaultProxyTest, ServerErrorOnScheduledRequestIndexOnly) {
   FaultRule rule;
   rule.action = FaultRule::Action::kStatus;
