@@ -76,10 +76,10 @@ void PeerNode::OnTask(const v1::Task& task) {
 
 void PeerNode::Stop() {
   if (stopped_.exchange(true)) return;
-  mirror_->Stop();
-  agent_->Stop();
-  provider_->Stop();
-  engine_->Stop();
+  if (mirror_) mirror_->Stop();  // Create() may have failed before building every part
+  if (agent_) agent_->Stop();
+  if (provider_) provider_->Stop();
+  if (engine_) engine_->Stop();
   if (metrics_) metrics_->Stop();
 }
 

@@ -84,8 +84,8 @@ void SeedAgent::Stop() {
       s = std::move(b->stream);
     }
   }
-  agent_->Stop();
-  engine_->Stop();
+  if (agent_) agent_->Stop();
+  if (engine_) engine_->Stop();
   if (metrics_) metrics_->Stop();
 }
 
