@@ -71,6 +71,7 @@ std::vector<NodeOutcome> PullOnAllNodes(const std::vector<NodePullPlan>& plans,
   std::vector<BlobPull> results(n * b);
   std::vector<std::atomic<int>> remaining(n);
   for (auto& r : remaining) r.store(static_cast<int>(b));
+  std::vector<std::atomic<bool>> failed(n);  // value-initialised: false
   absl::Notification go;
   std::atomic<int> entered{0};
   absl::Time start;
@@ -87,7 +88,8 @@ std::vector<NodeOutcome> PullOnAllNodes(const std::vector<NodePullPlan>& plans,
           return;
         }
         out = PullOne(*http[node], plans[node].urls[blob], blobs[blob], options, start);
-        if (remaining[node].fetch_sub(1) == 1 && options.meter != nullptr) {
+        if (!out.ok) failed[node].store(true);
+        if (remaining[node].fetch_sub(1) == 1 && !failed[node].load() && options.meter != nullptr) {
           options.meter->NodeDone();
         }
       });

@@ -73,6 +73,18 @@ absl::StatusOr<std::unique_ptr<ShoalDeployment>> ShoalDeployment::Start(
                                                   " did not come up: ", st.message()));
     }
   }
+  // A running cluster is what is measured, not a cold start: the clock starts once
+  // the scheduler knows every seed and peer (otherwise the first requests can find
+  // "no live seed" and send peers to the origin).
+  for (Daemon& daemon : d->daemons_) {
+    if (daemon.role == "scheduler") continue;
+    if (auto st = daemon.process->WaitForLogLine("registered with the scheduler", kReadyTimeout);
+        !st.ok()) {
+      return absl::Status(st.code(),
+                          absl::StrCat("shoal-", daemon.role, " on ", daemon.host,
+                                       " never registered with the scheduler: ", st.message()));
+    }
+  }
   ProgressLine(absl::StrCat("shoal: scheduler, ", s.seeds, " seed(s) and ", ctx.Nodes().size(),
                             " peers ready; logs in ", log_dir));
   return d;
