@@ -378,12 +378,19 @@ void BlobDownload::Finish(absl::Status status) {
     req.mutable_failed()->set_reason(std::string(status.message()));
   }
   Send(req);
-  std::lock_guard<std::mutex> l(mu_);
-  if (status.ok() && plan_) hashed_upto_ = plan_->blob_size();
-  verified_ = status.ok();
-  status_ = status;
-  done_ = true;
-  cv_.notify_all();
+  bool reannounce = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (status.ok() && plan_) hashed_upto_ = plan_->blob_size();
+    verified_ = status.ok();
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+    // The scheduler restarted (or the stream broke) just now: the "done" above
+    // went nowhere, and nothing else would tell it this node holds the blob.
+    reannounce = verified_ && (stream_closed_ || reconnect_);
+  }
+  if (reannounce) OpenStream();
 }
 
 }  // namespace shoal

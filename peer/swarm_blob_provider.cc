@@ -78,8 +78,11 @@ void SwarmBlobProvider::Prefetch(const v1::FetchBlobTask& task) {
   RegistryCredentials creds = task.auth().username().empty() && task.auth().password().empty()
                                   ? ctx_.default_creds
                                   : RegistryCredentials{task.auth().username(), task.auth().password()};
-  GetOrStart(BlobRequest{*digest, OriginRepo{task.blob().registry(), task.blob().repository()}}, task.job_id(),
-             creds);
+  auto d = GetOrStart(BlobRequest{*digest, OriginRepo{task.blob().registry(), task.blob().repository()}},
+                      task.job_id(), creds);
+  // Asked for a blob this node already holds: the scheduler lost track of it
+  // (e.g. it restarted right after our "done"); announce it again.
+  if (d != nullptr && d->finished() && d->result().ok()) d->Reconnect();
 }
 
 void SwarmBlobProvider::Cancel(const std::string& digest, const std::string& reason) {
