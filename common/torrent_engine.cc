@@ -174,6 +174,12 @@ class TorrentEngine::Impl {
     if (!complete) {
       const int listed = atp.have_pieces.count();
       const int found = FindPiecesOnDisk(*ti, save_dir, atp.have_pieces);
+      // A piece the resume data saw half done may be whole on disk now; left among
+      // the unfinished ones, libtorrent would request its missing blocks again.
+      for (auto it = atp.unfinished_pieces.begin(); it != atp.unfinished_pieces.end();) {
+        bool have = it->first < atp.have_pieces.end_index() && atp.have_pieces.get_bit(it->first);
+        it = have ? atp.unfinished_pieces.erase(it) : std::next(it);
+      }
       if (found > 0) {
         log_->info("segment {}: {} pieces on disk beyond the {} in its resume data are kept, not fetched again",
                    hash.substr(0, 12), found, listed);

@@ -3,6 +3,9 @@
 #include <libtorrent/alert.hpp>
 #include <libtorrent/session.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace shoal {
@@ -45,6 +48,15 @@ lt::settings_pack MakeTorrentSettings(const TorrentEngineOptions& o) {
   s.set_int(sp::peer_timeout, t.PeerInactivityTimeoutSeconds());
   s.set_int(sp::inactivity_timeout, t.PeerInactivityTimeoutSeconds());
   s.set_int(sp::peer_connect_timeout, 10);
+  // A parent that restarts (kill -9, upgrade) is back on the same address within
+  // seconds. libtorrent waits min_reconnect_time x failcount before trying a peer
+  // again (default 60 s each) and gives up after max_failcount: a segment whose
+  // only parent blinked would sit idle for minutes. Retry on the backoff_initial
+  // scale instead; the scheduler re-sending a parent allows one more try on top.
+  const int reconnect_s = std::max<int>(
+      1, static_cast<int>(std::ceil(absl::ToDoubleSeconds(t.backoff_initial))));
+  s.set_int(sp::min_reconnect_time, reconnect_s);
+  s.set_int(sp::max_failcount, 30);
   // Throughput on fat, short links.
   s.set_int(sp::connections_limit, 2000);
   s.set_int(sp::max_out_request_queue, 1500);

@@ -311,6 +311,7 @@ void BlobDownload::RunOrigin(const std::string& why) {
     segments_.clear();
     plan_.reset();
     hashed_upto_ = 0;
+    origin_fetch_ = true;
   }
   for (const auto& h : hashes) ctx_->engine->Remove(h);
   sha256_ = Hasher(Hasher::Kind::kSha256);

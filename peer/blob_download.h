@@ -114,6 +114,10 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   bool reconnect_ = false;
   bool pieces_changed_ = false;  // a piece landed since the worker last looked
   bool origin_bytes_readable_ = false;  // origin fallback: contiguous_origin_ is readable
+  // Fetching from the origin: the fetcher owns the cache entry's layout; a layout
+  // the scheduler relays must not Prepare() the entry concurrently (it would wipe
+  // the segment files the fetcher just created).
+  bool origin_fetch_ = false;
   uint64_t contiguous_origin_ = 0;
   uint64_t hashed_upto_ = 0;
   bool verified_ = false;

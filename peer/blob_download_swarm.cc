@@ -21,7 +21,7 @@ void BlobDownload::OnMessage(const v1::AnnounceResponse& resp) {
   std::lock_guard<std::mutex> l(mu_);
   switch (resp.kind_case()) {
     case v1::AnnounceResponse::kLayout:
-      ApplyLayout(resp.layout());
+      if (!origin_fetch_) ApplyLayout(resp.layout());
       break;
     case v1::AnnounceResponse::kSegment:
       pending_metas_.push_back(resp.segment());

@@ -45,16 +45,17 @@ absl::StatusOr<std::unique_ptr<SeedAgent>> SeedAgent::Create(const DaemonConfig&
   auto engine = TorrentEngine::Create(eo, TorrentEvents{});
   if (!engine.ok()) return engine.status();
   agent->engine_ = std::move(*engine);
-  SeedAgent* raw = agent.get();
-  auto metrics = StartDaemonMetrics(config, agent->store_.get(),
-                                    [raw] { return raw->started_.load() && !raw->stopping_.load(); });
-  if (!metrics.ok()) return metrics.status();
-  agent->metrics_ = std::move(*metrics);
   SeedAgent* self = agent.get();
   agent->agent_ = std::make_unique<HostAgent>(
       MakeSchedulerChannel(config.scheduler),
       MakeHostInfo(config, v1::HOST_ROLE_SEED, agent->engine_->listen_port()),
       [self](const v1::Task& t) { self->OnTask(t); }, [self] { self->OnConnected(); });
+  // Ready = registered with the scheduler: before that no fetch task can reach us.
+  auto metrics = StartDaemonMetrics(config, agent->store_.get(), [self] {
+    return self->started_.load() && !self->stopping_.load() && self->agent_->registered();
+  });
+  if (!metrics.ok()) return metrics.status();
+  agent->metrics_ = std::move(*metrics);
   agent->LoadHeldBlobs();
   return agent;
 }

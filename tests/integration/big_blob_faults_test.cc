@@ -71,7 +71,7 @@ TEST(BigBlobFaultsTest, Long2GiBThroughEveryFaultKindArrivesIntactOnSeedAndTwoPe
   ClusterOptions co;
   co.seeds = 1;
   co.peers = 2;
-  co.log_level = "info";
+  co.log_level = BigBlobLogLevel();
   co.insecure_registries = {p.address()};
   const std::vector<std::string> timeouts = {"--stall-timeout", "4s", "--backoff-max", "2s"};
   co.seed_flags = BigBlobDaemonFlags(timeouts);
@@ -79,6 +79,7 @@ TEST(BigBlobFaultsTest, Long2GiBThroughEveryFaultKindArrivesIntactOnSeedAndTwoPe
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;
+  ASSERT_EQ(WaitForSeeds(c), absl::OkStatus());
 
   // Both peers' clients pull at once, as two nodes starting the same container.
   std::vector<MirrorStream> streams(2);

@@ -35,13 +35,14 @@ TEST(BigBlobPipelineTest, PeerCompletesFirstSegmentBeforeSeedHasTheLast) {
   ClusterOptions co;
   co.seeds = 1;
   co.peers = 1;
-  co.log_level = "info";
+  co.log_level = BigBlobLogLevel();
   co.insecure_registries = {(*proxy)->address()};
   co.seed_flags = BigBlobDaemonFlags();
   co.peer_flags = BigBlobDaemonFlags();
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;
+  ASSERT_EQ(WaitForSeeds(c), absl::OkStatus());
 
   std::atomic<int64_t> client_first_segment_ms{-1};  // since start
   const absl::Time start = absl::Now();

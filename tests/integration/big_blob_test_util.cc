@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -47,6 +49,11 @@ std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extr
   return flags;
 }
 
+std::string BigBlobLogLevel() {
+  const char* level = std::getenv("SHOAL_BIG_LOG_LEVEL");
+  return level != nullptr && *level != '\0' ? level : "info";
+}
+
 absl::StatusOr<std::map<std::string, double>> ScrapeMetrics(const Daemon& d) {
   std::string address(absl::StripAsciiWhitespace(
       ReadFileOrEmpty(absl::StrCat(d.data_dir, "/", kMetricsAddressFile))));
@@ -70,6 +77,32 @@ double MetricOf(const Daemon& d, const std::string& name) {
   if (!m.ok()) return -1;
   auto it = m->find(name);
   return it == m->end() ? -1 : it->second;
+}
+
+absl::Status WaitForSeeds(ShoalCluster& cluster, absl::Duration timeout) {
+  for (int i = 0; i < cluster.seed_count(); ++i) {
+    const Daemon& d = cluster.seed(i);
+    bool ready = WaitUntil(
+        [&] {
+          std::string address(absl::StripAsciiWhitespace(
+              ReadFileOrEmpty(absl::StrCat(d.data_dir, "/", kMetricsAddressFile))));
+          if (address.empty()) return false;
+          HttpCall call;
+          call.url = absl::StrCat("http://", address, "/readyz");
+          call.timeout = absl::Seconds(2);
+          auto r = HttpFetch(call);
+          return r.ok() && r->status == 200;
+        },
+        timeout);
+    if (!ready) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(d.name, " did not become ready (registered) within ",
+                       absl::FormatDuration(timeout), "\n", cluster.LogTails()));
+    }
+  }
+  // The task stream opens right after registration (one RPC).
+  absl::SleepFor(absl::Milliseconds(300));
+  return absl::OkStatus();
 }
 
 namespace {
@@ -141,6 +174,38 @@ StoredBlob ReadStoredBlob(const std::string& data_dir, const std::string& digest
     }
   }
   if (hash) out.sha256 = absl::StrCat("sha256:", sha.FinalHex());
+  return out;
+}
+
+PiecesOnDisk ComparePiecesOnDisk(const std::string& data_dir, const std::string& digest,
+                                 uint64_t size, uint64_t seed, uint64_t segment_size,
+                                 uint64_t piece_size) {
+  PiecesOnDisk out;
+  std::string dir = absl::StrCat(data_dir, "/blobs/sha256/", digest.substr(digest.find(':') + 1));
+  RandomBytes expected_bytes(seed);
+  std::vector<char> want(piece_size), got(piece_size);
+  for (uint64_t seg_off = 0; seg_off < size; seg_off += segment_size) {
+    const uint64_t seg_len = std::min(segment_size, size - seg_off);
+    std::ifstream in(absl::StrFormat("%s/seg-%05d", dir, seg_off / segment_size), std::ios::binary);
+    for (uint64_t off = 0; off < seg_len; off += piece_size) {
+      const size_t len = static_cast<size_t>(std::min(piece_size, seg_len - off));
+      expected_bytes.Fill(want.data(), len);
+      std::fill(got.begin(), got.end(), 0);
+      if (in) {
+        in.seekg(static_cast<std::streamoff>(off));
+        in.read(got.data(), static_cast<std::streamsize>(len));
+        in.clear();  // a short (sparse, never extended) file reads as zeros past its end
+      }
+      if (std::memcmp(want.data(), got.data(), len) == 0) {
+        out.complete++;
+        out.complete_bytes += len;
+      } else if (std::all_of(got.begin(), got.begin() + len, [](char c) { return c == 0; })) {
+        out.missing++;
+      } else {
+        out.partial++;
+      }
+    }
+  }
   return out;
 }
 

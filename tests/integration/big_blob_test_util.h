@@ -38,10 +38,20 @@ struct BigBlobOrigin {
 // less logging (per-chunk debug lines for 2 GiB are noise).
 std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extra = {});
 
+// Daemon log level: "info", or $SHOAL_BIG_LOG_LEVEL (e.g. debug, to see every
+// segment's parents and timing when a test fails).
+std::string BigBlobLogLevel();
+
 // The daemon's /metrics (address from <data-dir>/metrics.address).
 absl::StatusOr<std::map<std::string, double>> ScrapeMetrics(const Daemon& d);
 // One metric, or -1 when the daemon cannot be scraped.
 double MetricOf(const Daemon& d, const std::string& name);
+
+// Waits until every seed answers /readyz (registered with the scheduler), plus a
+// moment for its task stream to open: a blob asked for before that is sent to the
+// origin by the scheduler ("no live seed"), which these tests must not mistake
+// for a failure of the data path.
+absl::Status WaitForSeeds(ShoalCluster& cluster, absl::Duration timeout = absl::Seconds(30));
 
 struct MirrorStream {
   long status = 0;
@@ -65,6 +75,18 @@ struct StoredBlob {
   std::string sha256;          // only when hash = true
 };
 StoredBlob ReadStoredBlob(const std::string& data_dir, const std::string& digest, bool hash);
+
+// Which pieces of a blob (pseudo-random bytes from `seed`, as BigBlobOrigin wrote it)
+// a daemon's segment files hold in full, by comparing them with the expected bytes.
+struct PiecesOnDisk {
+  uint64_t complete_bytes = 0;
+  int complete = 0;
+  int partial = 0;  // some bytes there, not all (a piece in flight at a crash)
+  int missing = 0;  // nothing there
+};
+PiecesOnDisk ComparePiecesOnDisk(const std::string& data_dir, const std::string& digest,
+                                 uint64_t size, uint64_t seed, uint64_t segment_size,
+                                 uint64_t piece_size);
 
 // Polls cond every `every` until it holds or timeout passes.
 bool WaitUntil(const std::function<bool()>& cond, absl::Duration timeout,
