@@ -89,11 +89,13 @@ absl::Status SchedulerServer::StartJobs(const SchedulerServerOptions& options) {
   if (!jobs.ok()) return jobs.status();
   jobs_ = std::move(*jobs);
 
-  // Seeds that were alive before a restart may be mid-fetch: give them a
-  // heartbeat timeout to come back before anyone else reads the origin.
+  // Seeds that were alive before a restart may be mid-fetch: give them as long
+  // as hosts get to come back before anyone else reads the origin. (A seed was
+  // seen taking 5 s to re-register; usually it is back within a heartbeat, and
+  // the wait ends as soon as every expected seed is back.)
   auto seeds = store_->SeedsSeenSince(clock.Now() - options.policy.dead_host_retention);
   if (seeds.ok() && !seeds->empty()) {
-    coordinator_->ExpectSeeds(*std::move(seeds), clock.Now() + liveness);
+    coordinator_->ExpectSeeds(*std::move(seeds), clock.Now() + jo.runner.host_grace);
   }
   return absl::OkStatus();
 }
