@@ -10,6 +10,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/blob_hasher.h"
 #include "common/chunk_journal.h"
 #include "common/file_util.h"
@@ -37,6 +38,14 @@ int PWriteAll(int fd, const char* data, size_t len, uint64_t offset) {
     offset += static_cast<uint64_t>(n);
   }
   return 0;
+}
+
+// "128.0 MiB": for messages people read (FormatByteSize is exact, for configs).
+std::string ApproxBytes(uint64_t b) {
+  if (b >= (1ull << 30)) return absl::StrFormat("%.2f GiB", static_cast<double>(b) / (1ull << 30));
+  if (b >= (1ull << 20)) return absl::StrFormat("%.1f MiB", static_cast<double>(b) / (1ull << 20));
+  if (b >= (1ull << 10)) return absl::StrFormat("%.1f KiB", static_cast<double>(b) / (1ull << 10));
+  return absl::StrCat(b, " B");
 }
 
 double MegabytesPerSecond(uint64_t bytes, absl::Duration d) {
@@ -182,8 +191,10 @@ absl::Status BlobFetchRun::DiskFull(const std::string& path) const {
   auto free = f_.free_space_(path);
   return absl::ResourceExhaustedError(absl::StrCat(
       "disk full writing ", path, ": ", Where(), " needs ", needed, " more bytes (",
-      FormatByteSize(needed), "), ", free.ok() ? absl::StrCat(*free) : "unknown",
-      " bytes free; free space or lower the cache quota and retry (fetched chunks are kept)"));
+      ApproxBytes(needed), "), ",
+      free.ok() ? absl::StrCat(*free, " bytes free (", ApproxBytes(*free), ")")
+                : "free space unknown",
+      "; free space or lower the cache quota and retry (fetched chunks are kept)"));
 }
 
 absl::Status BlobFetchRun::Run(std::optional<uint64_t> known_size) {

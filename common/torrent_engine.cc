@@ -368,7 +368,19 @@ class TorrentEngine::Impl {
       } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
         std::string hash = HexOf(fe->handle.info_hashes().v1);
         std::string msg = absl::StrCat(fe->filename(), ": ", fe->error.message());
-        log_->error("segment {}: storage error {}", hash.substr(0, 12), msg);
+        // A full disk fails every queued block write at once: one line per torrent
+        // per 10 s, with how many were folded into it.
+        StorageErrorLog& el = storage_errors_[hash];
+        auto now = std::chrono::steady_clock::now();
+        if (now - el.last_logged >= std::chrono::seconds(10)) {
+          log_->error("segment {}: storage error {}{}", hash.substr(0, 12), msg,
+                      el.suppressed > 0 ? absl::StrCat(" (and ", el.suppressed, " more since the last report)")
+                                        : "");
+          el.last_logged = now;
+          el.suppressed = 0;
+        } else {
+          el.suppressed++;
+        }
         if (events_.on_storage_error) events_.on_storage_error(hash, msg);
       } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
         Metrics().pieces_failed_total.Add();
@@ -395,6 +407,11 @@ class TorrentEngine::Impl {
 
   // Owner thread only.
   absl::flat_hash_map<std::string, Entry> torrents_;
+  struct StorageErrorLog {
+    std::chrono::steady_clock::time_point last_logged{};
+    uint64_t suppressed = 0;
+  };
+  absl::flat_hash_map<std::string, StorageErrorLog> storage_errors_;
   int pending_resume_ = 0;
 
   mutable std::mutex status_mu_;

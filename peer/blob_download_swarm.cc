@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/segment_files.h"
@@ -191,9 +192,24 @@ bool BlobDownload::RunSwarm() {
       if (cancel_ || !fallback_reason_.empty()) return false;
       if (!storage_error_.empty()) {
         std::string err = storage_error_;
+        // How much this blob still needs, so "disk full" says how much to free.
+        const uint64_t needed = plan_ ? plan_->blob_size() - std::min(plan_->blob_size(), BytesDone()) : 0;
         l.unlock();
-        Finish(absl::ResourceExhaustedError(absl::StrCat("storing ", d.str(), " on ", ctx_->config.host_id,
-                                                         " failed: ", err, " (partial data kept for a retry)")));
+        // libtorrent stops the segments that hit the error; drop all of them so
+        // nothing keeps writing, and keep their bytes and resume data for a retry.
+        std::vector<std::string> hashes;
+        {
+          std::lock_guard<std::mutex> sl(mu_);
+          for (const auto& s : segments_) {
+            if (s.added && !s.finished) hashes.push_back(s.info_hash);
+          }
+        }
+        for (const auto& h : hashes) ctx_->engine->Remove(h);
+        auto free_bytes = FreeDiskBytes(ctx_->store->BlobDir(d));
+        Finish(absl::ResourceExhaustedError(absl::StrCat(
+            "storing ", d.str(), " on ", ctx_->config.host_id, " failed: ", err, "; it needs ", needed,
+            " more bytes, ", free_bytes.ok() ? absl::StrCat(*free_bytes) : "unknown",
+            " bytes are free in ", ctx_->store->root(), " (partial data kept for a retry)")));
         return true;
       }
     }

@@ -273,9 +273,8 @@ void SeedAgent::RunFetch(std::shared_ptr<SeedBlob> blob) {
     }
     req.mutable_done();
   } else {
-    // The reason travels to the scheduler and the job: it names this host, since
-    // "disk full" or "403" means little without knowing where.
-    std::string reason = absl::StrCat("seed ", config_.host_id, ": ", st.message());
+    // The scheduler names this host when it passes the reason on.
+    std::string reason = std::string(st.message());
     if (blob->cancel && !stopping_) reason = "cancelled";
     if (!blob->cancel) Metrics().blobs_failed_total.Add();
     log_->warn("blob {} from origin {}/{} failed: {}", short_digest, repo.registry, repo.repository, reason);
