@@ -33,6 +33,72 @@ TEST(TransferWatchdogTest, SlowButMovingTransferIsNeverCut) {
   EXPECT_EQ(dog.total(), size);
 }
 
+// The case: a 20 GB blob from an origin that gives each connection 5 MB/s,
+// with the shipped defaults. Every ranged chunk request keeps moving, so none is
+// ever cut - not even with a pause just under the stall timeout in each chunk.
+TEST(TransferWatchdogTest, DefaultsCarryA20GBBlobThroughA5MBpsPerConnectionOrigin) {
+  SimulatedClock clock;
+  const TransferConfig cfg;  // the defaults a user gets
+  const uint64_t blob = 20'000'000'000ull;
+  const uint64_t rate = 5'000'000;  // bytes/s per connection
+  const absl::Duration tick = absl::Milliseconds(100);
+  const absl::Time start = clock.Now();
+  uint64_t chunks = 0;
+  for (uint64_t off = 0; off < blob; off += cfg.chunk_size, ++chunks) {
+    const uint64_t len = std::min<uint64_t>(cfg.chunk_size, blob - off);
+    TransferWatchdog dog = TransferWatchdog::ForTransfer(clock, cfg, len);
+    if (chunks % 97 == 0) {  // now and then the CDN hiccups, just under stall_timeout
+      clock.Advance(cfg.stall_timeout - absl::Seconds(1));
+      ASSERT_EQ(dog.Expired(), std::nullopt) << "chunk " << chunks << " cut during a hiccup";
+    }
+    for (uint64_t moved = 0; moved < len;) {
+      clock.Advance(tick);
+      uint64_t n = std::min<uint64_t>(len - moved, rate / 10);
+      dog.OnBytes(n);
+      moved += n;
+      ASSERT_EQ(dog.Expired(), std::nullopt) << "chunk " << chunks << " cut at byte " << moved;
+    }
+  }
+  EXPECT_EQ(chunks, (blob + cfg.chunk_size - 1) / cfg.chunk_size);
+  // One stream's worth of time (the fetcher runs origin_concurrency of them at once).
+  EXPECT_GT(clock.Now() - start, absl::Seconds(4000));
+  // A single 20 GB stream at 5 MB/s would not hit its deadline either.
+  EXPECT_GT(cfg.DeadlineFor(blob), absl::Seconds(blob / rate));
+}
+
+TEST(TransferWatchdogTest, StallDeepIntoABigTransferIsCutAtExactlyTheStallTimeout) {
+  SimulatedClock clock;
+  const TransferConfig cfg;
+  const uint64_t big = 20'000'000'000ull;
+  TransferWatchdog dog = TransferWatchdog::ForTransfer(clock, cfg, big);
+  for (int s = 0; s < 2000; ++s) {  // 10 GB in at 5 MB/s
+    clock.Advance(absl::Seconds(1));
+    dog.OnBytes(5'000'000);
+  }
+  ASSERT_EQ(dog.Expired(), std::nullopt);
+  clock.Advance(cfg.stall_timeout - absl::Milliseconds(1));
+  EXPECT_EQ(dog.Expired(), std::nullopt) << "cut before stall_timeout";
+  clock.Advance(absl::Milliseconds(1));
+  auto expired = dog.Expired();
+  ASSERT_TRUE(expired.has_value()) << "a stalled transfer must be cut at stall_timeout";
+  EXPECT_NE(expired->message().find("stall_timeout"), absl::string_view::npos);
+  EXPECT_TRUE(IsRetryable(*expired)) << "a stall is retried (resuming at the exact byte)";
+}
+
+// libtorrent's request/piece timeouts derive from the same model: a request for a
+// whole piece is allowed the time that piece takes at min_rate plus the stall budget.
+TEST(TransferConfigTest, PeerTimeoutsAllowAWholePieceAtMinRate) {
+  for (uint32_t piece : {4u << 20, 16u << 20, 64u << 20}) {
+    TransferConfig cfg;
+    cfg.piece_size = piece;
+    const double piece_seconds = static_cast<double>(piece) / static_cast<double>(cfg.min_rate);
+    EXPECT_GE(cfg.PeerRequestTimeoutSeconds(),
+              piece_seconds + absl::ToDoubleSeconds(cfg.stall_timeout))
+        << piece;
+    EXPECT_GE(cfg.PeerInactivityTimeoutSeconds(), absl::ToInt64Seconds(cfg.stall_timeout));
+  }
+}
+
 TEST(TransferWatchdogTest, TricklingJustUnderStallTimeoutIsNotAStall) {
   SimulatedClock clock;
   TransferWatchdog dog(clock, absl::Seconds(30), absl::Hours(10));
