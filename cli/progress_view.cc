@@ -40,6 +40,7 @@ BlobProgress SummarizeBlob(const v1::BlobStatus& blob) {
     p.done += std::min(h.bytes_done(), blob.size());
     if (h.state() == "succeeded") ++p.hosts_done;
     if (h.state() == "failed") ++p.hosts_failed;
+    if (h.state() == "cancelled") ++p.hosts_cancelled;
     all_terminal = all_terminal && Terminal(h.state());
   }
   p.settled = p.hosts > 0 && all_terminal;
@@ -99,7 +100,7 @@ std::string ProgressView::BlobLine(const v1::BlobStatus& b, size_t index, int ba
 }
 
 void ProgressView::DrawTerminal(const v1::JobStatus& s) {
-  const int bar_width = std::clamp(columns_ - 80, 10, 40);
+  const int bar_width = std::clamp(columns_ - 88, 10, 40);
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("job ", s.id(), "  ", JobStateText(s.state()), "  ", s.reference(),
                                " (", s.platform(), ") -> ", s.scope()));
@@ -107,7 +108,7 @@ void ProgressView::DrawTerminal(const v1::JobStatus& s) {
   double fraction =
       s.total_bytes() == 0 ? 0 : static_cast<double>(s.done_bytes()) / s.total_bytes();
   lines.push_back(absl::StrFormat(
-      "%-7s %-19s %9s %s %3d%%  %s of %s  %s  ETA %s", "total", "", "", Bar(fraction, bar_width),
+      "%-7s %-19s %9s %s %3d%%  %s/%s  %s  ETA %s", "total", "", "", Bar(fraction, bar_width),
       static_cast<int>(fraction * 100), HumanBytes(s.done_bytes()), HumanBytes(s.total_bytes()),
       HumanRate(s.rate_bps()), s.eta_seconds() < 0 ? "?" : HumanSeconds(s.eta_seconds())));
   std::string frame;
@@ -129,9 +130,12 @@ void ProgressView::PrintPlain(const v1::JobStatus& s, absl::Time now) {
     BlobProgress p = SummarizeBlob(b);
     if (!p.settled || announced_[b.digest()]) continue;
     announced_[b.digest()] = true;
-    std::fprintf(out_, "%s %s: %s %s (%s) %s on %d/%d hosts\n", time.c_str(), s.id().c_str(),
-                 Kind(b, i).c_str(), b.digest().c_str(), HumanBytes(b.size()).c_str(),
-                 p.hosts_failed > 0 ? "FAILED" : "done", p.hosts_done, p.hosts);
+    const char* outcome = p.hosts_failed > 0      ? "FAILED"
+                          : p.hosts_cancelled > 0 ? "cancelled"
+                                                  : "done";
+    std::fprintf(out_, "%s %s: %s %s (%s) %s, on %d/%d hosts\n", time.c_str(), s.id().c_str(),
+                 Kind(b, i).c_str(), b.digest().c_str(), HumanBytes(b.size()).c_str(), outcome,
+                 p.hosts_done, p.hosts);
   }
   std::string state = JobStateText(s.state());
   if (state == last_state_ && now - last_plain_ < absl::Seconds(2)) return;
@@ -157,9 +161,10 @@ void ProgressView::Finish(const v1::JobStatus& s) {
       hosts > 0 ? absl::StrCat(hosts, " peer", hosts == 1 ? "" : "s") : std::string("the seeds");
   std::string state = JobStateText(s.state());
   if (s.state() == v1::JOB_STATE_SUCCEEDED) {
-    std::fprintf(out_, "job %s succeeded in %.1fs: %d blobs, %s onto %s (%s)\n", s.id().c_str(),
-                 secs, s.blobs_size(), HumanBytes(s.total_bytes()).c_str(), onto.c_str(),
-                 HumanRate(secs > 0 ? s.total_bytes() / secs : 0).c_str());
+    uint64_t image_bytes = 0;
+    for (const v1::BlobStatus& b : s.blobs()) image_bytes += b.size();
+    std::fprintf(out_, "job %s succeeded in %.1fs: %d blobs (%s) on %s\n", s.id().c_str(), secs,
+                 s.blobs_size(), HumanBytes(image_bytes).c_str(), onto.c_str());
   } else {
     std::fprintf(out_, "job %s %s after %.1fs: %s\n", s.id().c_str(), state.c_str(), secs,
                  s.error().c_str());

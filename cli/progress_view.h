@@ -20,6 +20,7 @@ struct BlobProgress {
   int hosts = 0;       // goal copies
   int hosts_done = 0;  // succeeded
   int hosts_failed = 0;
+  int hosts_cancelled = 0;
   bool settled = false;  // every goal copy terminal
 };
 BlobProgress SummarizeBlob(const v1::BlobStatus& blob);
