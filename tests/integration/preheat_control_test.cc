@@ -1,8 +1,10 @@
 // Issue 3 acceptance: creating the same job twice gives one job (also when the
 // requests race, and then one upstream manifest request serves them all);
 // cancelling mid-job stops the transfers on every host and marks it cancelled.
+#include <csignal>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "preheat_test_util.h"
 
 namespace shoal::testkit {
@@ -117,6 +119,35 @@ TEST_F(PreheatControlTest, CancelMidJobStopsEveryHost) {
   JobApiResult unknown = Call("POST", "/api/v1/jobs/job-doesnotexist/cancel");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.body["error"]["code"], "job_not_found");
+}
+
+TEST_F(PreheatControlTest, APeerThatDiesMidJobFailsItsCopiesAndTheJobEnds) {
+  proxy_->SetRateLimits(256 * 1024, 0);
+  JobApiResult created = Create({{"image", Ref()}});
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::string id = created.body["id"];
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline && Get(id)["state"] == "pending") {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(cluster_->Kill(cluster_->peer(1), SIGKILL).ok());  // peer-2
+  proxy_->SetRateLimits(0, 0);
+
+  nlohmann::json job = WaitForJob(id, absl::Seconds(60));
+  ASSERT_EQ(job["state"], "failed") << job.dump(2);
+  EXPECT_TRUE(absl::StrContains(job["error"].get<std::string>(), "peer-2")) << job["error"];
+  for (const auto& b : job["blobs"]) {
+    for (const auto& h : b["hosts"]) {
+      if (h["host_id"] == "peer-2" && h["state"] != "succeeded") {
+        EXPECT_EQ(h["state"], "failed") << b["digest"];
+        EXPECT_TRUE(absl::StrContains(h["error"].get<std::string>(), "stopped heartbeating"))
+            << h["error"];
+      }
+      if (h["host_id"] == "peer-1") {
+        EXPECT_EQ(h["state"], "succeeded") << b["digest"];
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ TEST_F(HostRegistryTest, ListShowsLivenessAndLastSeen) {
   EXPECT_FALSE(list[1].alive());
 }
 
-TEST_F(HostRegistryTest, LongDeadHostsAreForgotten) {
+TEST_F(HostRegistryTest, HostsDeadForAnHourAreForgotten) {
   registry_.Register(Host("a"));
   clock_.Advance(absl::Seconds(7));
   registry_.CollectNewlyDead();
