@@ -30,11 +30,15 @@ void AddDaemonOptions(OptionSet& o, DaemonConfig& c) {
   o.AddBytes("piece-size", &t.piece_size_bytes, "BitTorrent piece size (power of two >= 16KiB)");
   o.AddBytes("chunk-size", &t.chunk_size, "origin ranged-GET size; divides segment-size");
   o.AddUint("origin-concurrency", &t.origin_concurrency, "parallel ranged GETs per blob from the origin");
+  AddTransferTimeoutOptions(o, t);
+  o.AddUint("max-attempts", &t.max_attempts, "attempts per chunk before the blob fails (0: unlimited)");
+  o.AddDuration("backoff-initial", &t.backoff_initial, "first retry delay (exponential, jittered)");
+}
+
+void AddTransferTimeoutOptions(OptionSet& o, TransferConfig& t) {
   o.AddDuration("stall-timeout", &t.stall_timeout, "a transfer with no byte for this long is cut and retried");
   o.AddDuration("deadline-base", &t.deadline_base, "chunk deadline = deadline-base + chunk-size / min-rate");
   o.AddBytes("min-rate", &t.min_rate, "slowest acceptable average rate per request, bytes/s");
-  o.AddUint("max-attempts", &t.max_attempts, "attempts per chunk before the blob fails (0: unlimited)");
-  o.AddDuration("backoff-initial", &t.backoff_initial, "first retry delay (exponential, jittered)");
   o.AddDuration("backoff-max", &t.backoff_max, "retry delay cap");
 }
 

@@ -35,6 +35,9 @@ struct DaemonConfig {
 };
 
 void AddDaemonOptions(OptionSet& options, DaemonConfig& config);
+// The timeout model's flags (stall-timeout, deadline-base, min-rate, backoff-max):
+// the same keys on every daemon, so one config file sets one model.
+void AddTransferTimeoutOptions(OptionSet& options, TransferConfig& transfer);
 // Validates and fills derived defaults (host id). Messages name the key.
 absl::Status FinishDaemonConfig(DaemonConfig& config, const std::string& role);
 OriginClientOptions MakeOriginClientOptions(const DaemonConfig& config);

@@ -38,6 +38,13 @@ struct TransferConfig {
   int PeerInactivityTimeoutSeconds() const {
     return static_cast<int>(absl::ToInt64Seconds(stall_timeout) * 2);
   }
+  // The scheduler: a preheat copy that reports no new bytes for this long has
+  // failed. A whole segment may take its deadline at min_rate before it counts
+  // (peers report verified pieces, seeds durable chunks), plus one stall and one
+  // backoff before the retry moves again. Defaults: 30 + 286 + 30 s = 5m46s.
+  absl::Duration NoProgressTimeout() const {
+    return stall_timeout + DeadlineFor(segment_size) + backoff_max;
+  }
 };
 
 }  // namespace shoal

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   server_options.data_dir = config.data_dir;
   server_options.http_listen = config.http_listen;
   server_options.jobs = config.jobs;
+  server_options.jobs.stall_timeout = config.job_stall_timeout();
   auto server = shoal::SchedulerServer::Start(server_options);
   if (!server.ok()) {
     log->error("{}", server.status().message());

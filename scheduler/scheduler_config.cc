@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/daemon_config.h"
 #include "common/digest.h"
 
 namespace shoal {
@@ -19,12 +20,16 @@ void RegisterSchedulerOptions(OptionSet& o, SchedulerConfig* c) {
   o.AddDuration("tag-cache-ttl", &j->tag_cache_ttl,
                 "how long a tag's manifest is reused (concurrent jobs for a tag: one request)");
   o.AddDuration("job-stall-timeout", &j->stall_timeout,
-                "a preheat blob copy with no progress for this long fails");
+                "a preheat blob copy with no progress for this long fails (0: stall-timeout + "
+                "deadline-base + segment-size / min-rate + backoff-max, 5m46s by default)");
   o.AddDuration("job-retention", &j->retention, "finished jobs are kept this long");
   o.AddUint("job-layer-concurrency", &j->default_layer_concurrency,
             "blobs a job moves at once unless the job says otherwise");
   o.AddUint("job-host-concurrency", &j->default_host_concurrency,
             "target hosts per blob at once unless the job says otherwise");
+  AddTransferTimeoutOptions(o, c->transfer);
+  o.AddBytes("segment-size", &c->transfer.segment_size,
+             "the seeds' segment size (the job stall timeout allows one segment at min-rate)");
   SwarmPolicy* s = &c->swarm;
   o.AddDuration("heartbeat-interval", &s->heartbeat_interval,
                 "how often hosts heartbeat; a host silent for 3 intervals is dead");
@@ -106,9 +111,15 @@ absl::Status ValidateSchedulerConfig(const SchedulerConfig& c) {
   if (j.tag_cache_ttl < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("tag-cache-ttl: must not be negative (0 turns it off)");
   }
-  if (j.stall_timeout < absl::Seconds(1) || j.retention < absl::Minutes(1)) {
+  if ((j.stall_timeout != absl::ZeroDuration() && j.stall_timeout < absl::Seconds(1)) ||
+      j.retention < absl::Minutes(1)) {
     return absl::InvalidArgumentError(
-        "job-stall-timeout must be at least 1s and job-retention at least 1m");
+        "job-stall-timeout must be 0 (derived) or at least 1s, and job-retention at least 1m");
+  }
+  const TransferConfig& t = c.transfer;
+  if (t.min_rate == 0 || t.segment_size == 0 || t.stall_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "min-rate, segment-size and stall-timeout must be positive");
   }
   if (j.default_layer_concurrency < 1 || j.default_layer_concurrency > 1024 ||
       j.default_host_concurrency < 1 || j.default_host_concurrency > 1024) {

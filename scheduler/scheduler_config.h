@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/options.h"
+#include "common/transfer_config.h"
 
 namespace shoal {
 
@@ -45,8 +46,9 @@ struct JobSettings {
   absl::Duration poll_interval = absl::Milliseconds(250);
   // How long a tag's manifest answer is reused (N jobs for one tag, one request).
   absl::Duration tag_cache_ttl = absl::Seconds(30);
-  // A blob copy that shows no progress for this long fails.
-  absl::Duration stall_timeout = absl::Minutes(10);
+  // A blob copy that shows no progress for this long fails; zero: derived from
+  // the transfer timeouts (TransferConfig::NoProgressTimeout).
+  absl::Duration stall_timeout = absl::ZeroDuration();
   // Finished jobs are kept this long.
   absl::Duration retention = absl::Hours(24 * 7);
   uint32_t default_layer_concurrency = 8;
@@ -61,6 +63,14 @@ struct SchedulerConfig {
   std::string log_format = "text";
   SwarmPolicy swarm;
   JobSettings jobs;
+  // The seeds' and peers' timeout model (same flags, same defaults): the job
+  // stall timeout derives from it.
+  TransferConfig transfer;
+
+  absl::Duration job_stall_timeout() const {
+    return jobs.stall_timeout > absl::ZeroDuration() ? jobs.stall_timeout
+                                                     : transfer.NoProgressTimeout();
+  }
 };
 
 // Registers every field of `config` with `options` (defaults = current values).

@@ -19,6 +19,19 @@ TEST(SchedulerConfigTest, DefaultsAreValidAndLocal) {
   EXPECT_EQ(c.http_listen, "127.0.0.1:65002");
 }
 
+// One timeout model: the job stall timeout follows the transfer flags unless set.
+TEST(SchedulerConfigTest, JobStallTimeoutDerivesFromTheTransferTimeouts) {
+  SchedulerConfig c;
+  EXPECT_EQ(c.job_stall_timeout(), absl::Seconds(30 + 30 + 256 + 30));  // 5m46s
+  c.transfer.min_rate = 64 << 10;  // a slower origin is allowed 4x the time per segment
+  EXPECT_EQ(c.job_stall_timeout(), absl::Seconds(30 + 30 + 1024 + 30));
+  c.jobs.stall_timeout = absl::Minutes(2);  // set explicitly: taken as is
+  EXPECT_EQ(c.job_stall_timeout(), absl::Minutes(2));
+  EXPECT_TRUE(ValidateSchedulerConfig(c).ok());
+  c.jobs.stall_timeout = absl::Milliseconds(10);
+  EXPECT_THAT(Error(c), HasSubstr("job-stall-timeout"));
+}
+
 TEST(SchedulerConfigTest, MessagesNameTheKey) {
   SchedulerConfig c;
   c.listen = "65003";
