@@ -1,6 +1,5 @@
 #include "bench/big_blob_bench.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -20,6 +19,7 @@
 #include "common/hashing.h"
 #include "common/metrics.h"
 #include "common/origin_client.h"
+#include "testkit/daemon_probe.h"
 #include "testkit/fault_proxy.h"
 #include "testkit/image_builder.h"
 #include "testkit/image_pusher.h"
@@ -36,74 +36,13 @@ using testkit::Daemon;
 constexpr char kRepository[] = "bench/bigblob";
 constexpr double kMB = 1e6;
 
-std::map<std::string, double> Scrape(const Daemon& d) {
-  std::string address(absl::StripAsciiWhitespace(
-      testkit::ReadFileOrEmpty(absl::StrCat(d.data_dir, "/", kMetricsAddressFile))));
-  if (address.empty()) return {};
-  testkit::HttpCall call;
-  call.url = absl::StrCat("http://", address, "/metrics");
-  call.timeout = absl::Seconds(5);
-  auto r = testkit::HttpFetch(call);
-  if (!r.ok() || r->status != 200) return {};
-  return ParseMetricsText(r->body);
-}
-
 double Get(const std::map<std::string, double>& m, const std::string& name) {
   auto it = m.find(name);
   return it == m.end() ? -1 : it->second;
 }
 
-bool Ready(const Daemon& d) {
-  std::string address(absl::StripAsciiWhitespace(
-      testkit::ReadFileOrEmpty(absl::StrCat(d.data_dir, "/", kMetricsAddressFile))));
-  if (address.empty()) return false;
-  testkit::HttpCall call;
-  call.url = absl::StrCat("http://", address, "/readyz");
-  auto r = testkit::HttpFetch(call);
-  return r.ok() && r->status == 200;
-}
-
-struct Pull {
-  long status = 0;
-  uint64_t bytes = 0;
-  std::string sha256;
-  std::string error;
-  absl::Time start, first_byte = absl::InfinitePast(), done;
-};
-
-struct PullState {
-  Hasher sha{Hasher::Kind::kSha256};
-  Pull* out;
-};
-
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  auto* st = static_cast<PullState*>(user);
-  if (st->out->bytes == 0) st->out->first_byte = absl::Now();
-  st->sha.Update(data, size * n);
-  st->out->bytes += size * n;
-  return size * n;
-}
-
-// The blob as containerd would get it: a GET on the peer's mirror, hashed as it streams.
-Pull PullFromMirror(const std::string& url, absl::Duration timeout) {
-  testkit::EnsureCurlInit();
-  Pull out;
-  PullState st;
-  st.out = &out;
-  CURL* h = curl_easy_init();
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  out.start = absl::Now();
-  CURLcode rc = curl_easy_perform(h);
-  out.done = absl::Now();
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.status);
-  curl_easy_cleanup(h);
-  if (rc != CURLE_OK) out.error = curl_easy_strerror(rc);
-  out.sha256 = absl::StrCat("sha256:", st.sha.FinalHex());
-  return out;
+std::map<std::string, double> Scrape(const Daemon& d) {
+  return testkit::ScrapeMetrics(d).value_or(std::map<std::string, double>{});
 }
 
 // One ranged GET stream from the origin, bytes discarded: what one connection gets.
@@ -217,19 +156,16 @@ absl::StatusOr<BigBlobBenchResult> RunBigBlobBench(const BigBlobBenchOptions& o)
   testkit::ShoalCluster& c = **cluster;
   Daemon& seed = c.seed(0);
   Daemon& peer = c.peer(0);
-  for (int i = 0; i < 300 && !Ready(seed); ++i) absl::SleepFor(absl::Milliseconds(100));
-  absl::SleepFor(absl::Milliseconds(300));  // its task stream opens right after registering
+  if (auto st = testkit::WaitForSeeds(c); !st.ok()) return st;
 
   std::fprintf(stderr, "seed + peer end to end (disk-io %s)...\n", o.disk_io.c_str());
   PeakAnonRss seed_anon(seed.process->pid()), peer_anon(peer.process->pid());
   const absl::Duration timeout =
       absl::Minutes(10) + absl::Seconds(static_cast<double>(o.size) / (5 * kMB));
-  Pull pull;
+  testkit::MirrorStream pull;
   std::atomic<bool> pulled{false};
   std::thread client([&] {
-    pull = PullFromMirror(absl::StrCat("http://", c.mirror(0), "/v2/", kRepository, "/blobs/",
-                                       blob->digest, "?ns=", origin),
-                          timeout);
+    pull = testkit::StreamFromMirror(c.mirror(0), kRepository, blob->digest, origin, timeout);
     pulled = true;
   });
   absl::Time origin_first = absl::InfinitePast(), origin_done = absl::InfinitePast();
@@ -264,8 +200,8 @@ absl::StatusOr<BigBlobBenchResult> RunBigBlobBench(const BigBlobBenchOptions& o)
   res.seed_fetch_seconds = absl::ToDoubleSeconds(origin_done - origin_first);
   res.seed_fetch_mb_s =
       res.seed_fetch_seconds > 0 ? static_cast<double>(o.size) / kMB / res.seed_fetch_seconds : 0;
-  res.peer_first_byte_seconds = absl::ToDoubleSeconds(pull.first_byte - pull.start);
-  res.end_to_end_seconds = absl::ToDoubleSeconds(pull.done - pull.start);
+  res.peer_first_byte_seconds = absl::ToDoubleSeconds(pull.first_byte);
+  res.end_to_end_seconds = absl::ToDoubleSeconds(pull.elapsed);
   res.end_to_end_mb_s = static_cast<double>(o.size) / kMB / res.end_to_end_seconds;
   res.seed_last_byte_to_verified_ms = SeedLastByteToVerifiedMs(testkit::ReadFileOrEmpty(seed.log_path));
   res.peer_last_byte_to_verified_ms =

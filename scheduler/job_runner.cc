@@ -206,20 +206,24 @@ void JobRunner::Advance(Job& job, JobProgress& progress,
     Logger("jobs")->info("job {}: running ({} blobs, scope {})", job.id, job.blobs.size(),
                          job.spec.scope);
   }
+  // Small blobs (an image's config, tiny layers) take no concurrency slot: they
+  // are over in a round trip, and queued behind the big layers they alone kept a
+  // whole job waiting once the layers were done.
+  auto takes_slot = [this](const JobBlob& b) { return b.size >= options_.small_blob_bytes; };
   uint32_t in_flight = 0;
   for (const JobBlob& b : job.blobs) {
-    if (Started(b) && !b.Settled()) ++in_flight;
+    if (Started(b) && !b.Settled() && takes_slot(b)) ++in_flight;
   }
   for (size_t bi = 0; bi < job.blobs.size(); ++bi) {
     JobBlob& blob = job.blobs[bi];
     if (blob.Settled()) continue;
     const bool started = Started(blob);
-    if (!started && in_flight >= job.spec.layer_concurrency) continue;
+    if (!started && takes_slot(blob) && in_flight >= job.spec.layer_concurrency) continue;
     if (!PlaceSeed(job, bi, progress, changes)) {
       if (IsTerminal(job.state)) return;
       continue;
     }
-    if (!started) ++in_flight;
+    if (!started && takes_slot(blob)) ++in_flight;
     std::optional<BlobSnapshot> snapshot = swarm_.GetBlob(blob.digest);
     uint32_t running_peers = 0;
     for (const JobTarget& t : blob.targets) {
@@ -232,7 +236,7 @@ void JobRunner::Advance(Job& job, JobProgress& progress,
       AdvanceTarget(job, bi, ti, progress, hosts, snapshot, running_peers, changes);
     }
     if (blob.Settled()) {
-      --in_flight;  // its slot goes to the next blob in this same pass
+      if (takes_slot(blob)) --in_flight;  // its slot goes to the next blob in this same pass
       Logger("jobs")->info("job {}: blob {} settled", job.id, Short(blob.digest));
     }
   }

@@ -1,6 +1,7 @@
 // Moves preheat jobs along. Each pass (Advance) looks at what the swarm reports
 // for the job's blobs and hosts and does the next thing: start up to
-// layer_concurrency blobs at once (largest first), put each on its seed (the
+// layer_concurrency blobs at once (largest first; blobs under small_blob_bytes,
+// such as the image config, start at once without taking a slot), put each on its seed (the
 // seed the swarm already uses, else the one its digest hashes to) and on up to
 // host_concurrency target peers at a time, mark copies done or failed, fail the
 // copies of hosts that died or never came back after a restart, re-ask hosts
@@ -32,7 +33,11 @@ struct JobRunnerOptions {
   // After the scheduler (re)starts, hosts it does not know yet get this long to
   // register before their copies fail.
   absl::Duration host_grace = absl::Seconds(20);
-  // A copy that shows no progress at all for this long fails.
+  // Blobs smaller than this (configs, tiny layers) never wait for a slot: they
+  // are over in a round trip.
+  uint64_t small_blob_bytes = 4ull << 20;
+  // A copy that shows no progress at all for this long fails (the scheduler
+  // derives it from the transfer timeouts, see SchedulerConfig).
   absl::Duration stall_timeout = absl::Minutes(10);
   // A requested copy the swarm has heard nothing about for this long is asked
   // for again (its task was lost, e.g. across a restart).

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "testkit/daemon_probe.h"
 #include "testkit/image_builder.h"
 #include "testkit/registry_process.h"
 #include "testkit/shoal_cluster.h"
@@ -42,31 +43,6 @@ std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extr
 // segment's parents and timing when a test fails).
 std::string BigBlobLogLevel();
 
-// The daemon's /metrics (address from <data-dir>/metrics.address).
-absl::StatusOr<std::map<std::string, double>> ScrapeMetrics(const Daemon& d);
-// One metric, or -1 when the daemon cannot be scraped.
-double MetricOf(const Daemon& d, const std::string& name);
-
-// Waits until every seed answers /readyz (registered with the scheduler), plus a
-// moment for its task stream to open: a blob asked for before that is sent to the
-// origin by the scheduler ("no live seed"), which these tests must not mistake
-// for a failure of the data path.
-absl::Status WaitForSeeds(ShoalCluster& cluster, absl::Duration timeout = absl::Seconds(30));
-
-struct MirrorStream {
-  long status = 0;
-  uint64_t bytes = 0;
-  std::string sha256;  // "sha256:<hex>" of the bytes received
-  std::string error;   // transport error, if any
-  absl::Duration elapsed;
-};
-// GETs the blob from a peer's mirror (?ns=registry) and hashes it as it streams;
-// on_bytes (if set) is called with the running total, from the transfer thread.
-MirrorStream StreamFromMirror(const std::string& mirror, const std::string& repository,
-                              const std::string& digest, const std::string& registry,
-                              absl::Duration timeout,
-                              std::function<void(uint64_t total)> on_bytes = nullptr);
-
 // The blob as stored in a daemon's data dir (its segment files, concatenated).
 struct StoredBlob {
   bool exists = false;
@@ -87,10 +63,6 @@ struct PiecesOnDisk {
 PiecesOnDisk ComparePiecesOnDisk(const std::string& data_dir, const std::string& digest,
                                  uint64_t size, uint64_t seed, uint64_t segment_size,
                                  uint64_t piece_size);
-
-// Polls cond every `every` until it holds or timeout passes.
-bool WaitUntil(const std::function<bool()>& cond, absl::Duration timeout,
-               absl::Duration every = absl::Milliseconds(100));
 
 // "1.93 GiB" style, for the figures the tests print.
 std::string Bytes(uint64_t n);

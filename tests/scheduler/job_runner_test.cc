@@ -26,6 +26,7 @@ class JobRunnerTest : public ::testing::Test {
     options_.stall_timeout = absl::Minutes(5);
     options_.resend_after = absl::Seconds(30);
     options_.no_seed_timeout = absl::Seconds(60);
+    options_.small_blob_bytes = 100;  // the 1000-byte blobs below take slots
   }
 
   Job MakeJob(int blobs, uint32_t layer_concurrency = 8, uint32_t host_concurrency = 64,
@@ -123,6 +124,24 @@ TEST_F(JobRunnerTest, LayerAndHostConcurrencyAreBounds) {
   clock_.Advance(absl::Seconds(1));
   Step(job);
   EXPECT_EQ(swarm_.RequestsFor("seed-1", FakeDigest(3)), 1);
+}
+
+// The image config (and any tiny layer) must not queue behind the big layers:
+// it would keep the whole job waiting after every layer is done.
+TEST_F(JobRunnerTest, SmallBlobsStartAtOnceWithoutTakingASlot) {
+  StartRunner();
+  Job job = MakeJob(3, /*layer_concurrency=*/1);
+  job.blobs[2].size = 50;  // a config blob, sorted last (largest first)
+  Step(job);
+  EXPECT_EQ(swarm_.RequestsFor("seed-1", FakeDigest(1)), 1);
+  EXPECT_EQ(swarm_.RequestsFor("seed-1", FakeDigest(2)), 0);  // the one slot is taken
+  EXPECT_EQ(swarm_.RequestsFor("seed-1", FakeDigest(3)), 1);  // small: started anyway
+  for (const char* h : {"seed-1", "peer-1", "peer-2", "peer-3"}) {
+    swarm_.Report(FakeDigest(3), h, "done", 50);
+  }
+  clock_.Advance(absl::Seconds(1));
+  Step(job);
+  EXPECT_EQ(swarm_.RequestsFor("seed-1", FakeDigest(2)), 0);  // its settling freed no slot
 }
 
 TEST_F(JobRunnerTest, SucceedsWhenEveryPeerHasEveryBlob) {
