@@ -190,6 +190,9 @@ class TorrentEngine::Impl {
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused |
                    lt::torrent_flags::duplicate_is_error);
     if (complete) atp.flags |= lt::torrent_flags::seed_mode;
+    // In order: the blob is hashed and streamed to clients front to back, so a
+    // piece far ahead of the verified prefix helps nobody until the gap fills.
+    if (!complete) atp.flags |= lt::torrent_flags::sequential_download;
     return RunOnOwner<absl::StatusOr<std::string>>([&, hash](lt::session& s) -> absl::StatusOr<std::string> {
       if (torrents_.contains(hash)) {
         // Known already: upgrading to complete needs no action, libtorrent has the pieces.

@@ -75,15 +75,13 @@ absl::StatusOr<uint64_t> BlobDownload::WaitReadable(uint64_t want_end, absl::Dur
 }
 
 absl::StatusOr<size_t> BlobDownload::Read(uint64_t offset, char* buf, size_t len) {
-  BlobMeta meta;
+  std::shared_ptr<SegmentReader> reader;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!plan_) return absl::FailedPreconditionError("blob size not known yet");
-    meta.size = plan_->blob_size();
-    meta.segment_size = plan_->segment_size();
-    meta.piece_size = plan_->piece_size();
+    if (!plan_ || !reader_) return absl::FailedPreconditionError("blob size not known yet");
+    reader = reader_;
   }
-  return ctx_->store->ReadAt(request_.digest, meta, offset, buf, len);
+  return reader->ReadAt(offset, buf, len);
 }
 
 // ---- engine events ----
@@ -252,6 +250,11 @@ void BlobDownload::ApplyLayout(const v1::BlobLayout& layout) {
     return;
   }
   plan_ = *plan;
+  BlobMeta meta;
+  meta.size = plan_->blob_size();
+  meta.segment_size = plan_->segment_size();
+  meta.piece_size = plan_->piece_size();
+  reader_ = std::make_shared<SegmentReader>(*ctx_->store, request_.digest, meta);
   segments_.resize(plan_->segment_count());
   for (SegmentIndex k = 0; k < plan_->segment_count(); ++k) {
     segments_[k].pieces.assign(plan_->PieceCount(k), false);
@@ -265,11 +268,11 @@ void BlobDownload::Send(const v1::AnnounceRequest& req) {
   if (stream_) stream_->Send(req);
 }
 
+// Advances the verified prefix piece by piece. libtorrent may report a piece
 // finished while its blocks still sit in its store buffer, not yet in the file,
 // so every piece read back is checked against its SHA-1 from the torrent before
 // it counts (and becomes readable); a piece not on disk yet is retried later.
 void BlobDownload::AdvanceHash() {
-  std::vector<char> buf;
   while (true) {
     uint64_t offset, length;
     std::string expected;
@@ -285,12 +288,18 @@ void BlobDownload::AdvanceHash() {
       length = std::min<uint64_t>(plan_->piece_size(), plan_->SegmentLength(k) - in_seg);
       expected = seg.piece_sha1[piece];
     }
+    std::vector<char>& buf = hash_buffer_;
     buf.resize(static_cast<size_t>(length));
     auto n = Read(offset, buf.data(), buf.size());
-    if (!n.ok() || *n != buf.size()) return;  // not written yet; next round
     Hasher sha1(Hasher::Kind::kSha1);
-    sha1.Update(buf.data(), buf.size());
-    if (sha1.FinalRaw() != expected) return;  // still in libtorrent's store buffer; next round
+    if (n.ok() && *n == buf.size()) sha1.Update(buf.data(), buf.size());
+    if (!n.ok() || *n != buf.size() || sha1.FinalRaw() != expected) {
+      // Still in libtorrent's store buffer: look again soon.
+      recheck_fails_ = recheck_offset_ == offset ? recheck_fails_ + 1 : 1;
+      recheck_offset_ = offset;
+      return;
+    }
+    recheck_fails_ = 0;
     sha256_.Update(buf.data(), buf.size());
     std::lock_guard<std::mutex> l(mu_);
     hashed_upto_ = offset + length;
@@ -310,6 +319,7 @@ void BlobDownload::RunOrigin(const std::string& why) {
     }
     segments_.clear();
     plan_.reset();
+    reader_.reset();
     hashed_upto_ = 0;
     origin_fetch_ = true;
   }

@@ -20,10 +20,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/blob_store.h"
 #include "common/daemon_config.h"
-#include "common/logging.h"
 #include "common/hashing.h"
+#include "common/logging.h"
 #include "common/scheduler_client.h"
 #include "common/segment_plan.h"
+#include "common/segment_reader.h"
 #include "common/torrent_engine.h"
 #include "peer/blob_provider.h"
 
@@ -103,9 +104,14 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<SegmentPlan> plan_;
+  // Open segment files for Read(); made with the layout, dropped with it.
+  std::shared_ptr<SegmentReader> reader_;
   std::vector<Segment> segments_;
   std::deque<v1::SegmentMeta> pending_metas_;
   std::deque<v1::ParentSet> pending_parents_;
+  // Worker only: metadata beyond the active window, parents of segments not added yet.
+  std::deque<v1::SegmentMeta> deferred_metas_;
+  std::deque<v1::ParentSet> deferred_parents_;
   absl::flat_hash_map<std::string, std::string> endpoint_to_host_;  // "ip:port" -> host id
   std::vector<std::string> banned_reports_;                         // "info_hash|ip:port"
   std::string fallback_reason_;
@@ -113,6 +119,9 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   bool stream_closed_ = false;
   bool reconnect_ = false;
   bool pieces_changed_ = false;  // a piece landed since the worker last looked
+  // A reported piece not in its file yet: where, and how many looks so far (worker only).
+  uint64_t recheck_offset_ = 0;
+  int recheck_fails_ = 0;
   bool origin_bytes_readable_ = false;  // origin fallback: contiguous_origin_ is readable
   // Fetching from the origin: the fetcher owns the cache entry's layout; a layout
   // the scheduler relays must not Prepare() the entry concurrently (it would wipe
@@ -126,6 +135,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   std::atomic<bool> cancel_{false};
 
   Hasher sha256_{Hasher::Kind::kSha256};  // worker thread only
+  std::vector<char> hash_buffer_;         // worker thread only: one piece, reused
   std::unique_ptr<AnnounceStream> stream_;  // worker thread only (Send locks stream_mu_)
   std::mutex stream_mu_;
   std::thread worker_;

@@ -16,6 +16,17 @@ namespace shoal {
 namespace {
 constexpr auto kWakeInterval = std::chrono::milliseconds(200);
 constexpr absl::Duration kProgressInterval = absl::Seconds(1);
+// A piece libtorrent reported but that is not in its file yet is looked at again
+// this soon (its write is normally a few milliseconds behind, and the stream to
+// the client waits on exactly that piece), backing off while it stays missing.
+constexpr auto kRecheckInterval = std::chrono::milliseconds(3);
+// Segments are fetched a few at a time, lowest index first. The mirror streams
+// the blob front to back, so the first segment done early is what lets bytes flow
+// to the client while the rest arrive (with every segment at once, the first byte
+// went out when nearly all had landed); and each active segment holds a
+// connection with its own buffers, so a 20 GB blob (320 segments) must not open
+// them all at once.
+constexpr size_t kActiveSegments = 3;
 }  // namespace
 
 void BlobDownload::OnMessage(const v1::AnnounceResponse& resp) {
@@ -96,11 +107,29 @@ void BlobDownload::AddPendingSegments() {
     metas.swap(pending_metas_);
     parents.swap(pending_parents_);
   }
+  // What waited for the window or for its metadata goes first; what still cannot
+  // be used is set aside again (not back into pending_*, which wakes the worker).
+  metas.insert(metas.end(), deferred_metas_.begin(), deferred_metas_.end());
+  parents.insert(parents.begin(), deferred_parents_.begin(), deferred_parents_.end());
+  deferred_metas_.clear();
+  deferred_parents_.clear();
+  std::sort(metas.begin(), metas.end(), [](const v1::SegmentMeta& a, const v1::SegmentMeta& b) {
+    return a.index() < b.index();
+  });
   for (const auto& m : metas) {
     if (m.index() >= segments_.size()) continue;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (segments_[m.index()].added) continue;
+      size_t active = 0;
+      for (const Segment& s : segments_) {
+        bool all = std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; });
+        active += s.added && !s.finished && !all ? 1 : 0;
+      }
+      if (active >= kActiveSegments) {
+        deferred_metas_.push_back(m);  // added when an earlier segment finishes
+        continue;
+      }
     }
     if (auto s = SaveSegmentMeta(*ctx_->store, request_.digest, m); !s.ok()) {
       log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
@@ -126,7 +155,7 @@ void BlobDownload::AddPendingSegments() {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (p.segment_index() >= segments_.size() || !segments_[p.segment_index()].added) {
-        pending_parents_.push_back(p);  // metadata not here yet: keep for the next round
+        deferred_parents_.push_back(p);  // segment not added yet: keep for a later round
         continue;
       }
       hash = segments_[p.segment_index()].info_hash;
@@ -173,7 +202,6 @@ uint64_t BlobDownload::BytesDone() const {
   return done;
 }
 
-// Advances the verified prefix piece by piece. libtorrent may report a piece
 bool BlobDownload::RunSwarm() {
   const BlobDigest& d = request_.digest;
   OpenStream();
@@ -184,7 +212,11 @@ bool BlobDownload::RunSwarm() {
   while (true) {
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_for(l, kWakeInterval, [&] {
+      auto wake = recheck_fails_ == 0
+                      ? kWakeInterval
+                      : std::min<std::chrono::milliseconds>(
+                            kWakeInterval, kRecheckInterval * (1 << std::min(recheck_fails_, 7)));
+      cv_.wait_for(l, wake, [&] {
         return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() || !pending_metas_.empty() ||
                !pending_parents_.empty() || reconnect_ || pieces_changed_;
       });

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/hashing.h"
 #include "common/logging.h"
+#include "common/segment_reader.h"
 #include "peer/mirror_http.h"
 
 namespace shoal {
@@ -30,6 +31,7 @@ struct MirrorBlobHandler::Stream {
   bool from_cache = false;
   uint64_t size = 0;
   BlobMeta meta;                           // from_cache
+  std::unique_ptr<SegmentReader> reader;   // from_cache
   std::shared_ptr<BlobTransfer> transfer;  // !from_cache
   uint64_t first = 0;                      // first byte sent
   uint64_t length = 0;                     // bytes promised in Content-Length
@@ -72,6 +74,7 @@ void MirrorBlobHandler::ServeFromCache(const httplib::Request& req, httplib::Res
   stream->from_cache = true;
   stream->size = meta.size;
   stream->meta = meta;
+  stream->reader = std::make_unique<SegmentReader>(store_, digest, meta);
   if (!stream->head) store_.Touch(digest);  // last use, for LRU garbage collection
   Respond(req, res, std::move(stream));
 }
@@ -141,9 +144,8 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
     }
     s.buffer.resize(kChunkBytes);
     size_t want = static_cast<size_t>(end - pos);
-    absl::StatusOr<size_t> got = s.from_cache
-                                     ? store_.ReadAt(s.digest, s.meta, pos, s.buffer.data(), want)
-                                     : s.transfer->Read(pos, s.buffer.data(), want);
+    absl::StatusOr<size_t> got = s.from_cache ? s.reader->ReadAt(pos, s.buffer.data(), want)
+                                              : s.transfer->Read(pos, s.buffer.data(), want);
     if (!got.ok() || *got == 0) {
       s.failure = got.ok()
                       ? absl::DataLossError(absl::StrCat("read of byte ", pos, " returned nothing"))
