@@ -273,7 +273,14 @@ void BlobDownload::Send(const v1::AnnounceRequest& req) {
 // so every piece read back is checked against its SHA-1 from the torrent before
 // it counts (and becomes readable); a piece not on disk yet is retried later.
 void BlobDownload::AdvanceHash() {
-  while (true) {
+  hash_backlog_ = false;
+  for (int round = 0;; ++round) {
+    if (round == kHashPiecesPerRound) {
+      // More may be hashable: the worker comes back at once, after it has added
+      // the segments that the pieces which just landed let into the window.
+      hash_backlog_ = true;
+      return;
+    }
     uint64_t offset, length;
     std::string expected;
     {

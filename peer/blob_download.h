@@ -122,6 +122,9 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   // A reported piece not in its file yet: where, and how many looks so far (worker only).
   uint64_t recheck_offset_ = 0;
   int recheck_fails_ = 0;
+  // AdvanceHash stopped after kHashPiecesPerRound pieces with more to do (worker only).
+  bool hash_backlog_ = false;
+  static constexpr int kHashPiecesPerRound = 4;
   bool origin_bytes_readable_ = false;  // origin fallback: contiguous_origin_ is readable
   // Fetching from the origin: the fetcher owns the cache entry's layout; a layout
   // the scheduler relays must not Prepare() the entry concurrently (it would wipe

@@ -218,7 +218,7 @@ bool BlobDownload::RunSwarm() {
                             kWakeInterval, kRecheckInterval * (1 << std::min(recheck_fails_, 7)));
       cv_.wait_for(l, wake, [&] {
         return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() || !pending_metas_.empty() ||
-               !pending_parents_.empty() || reconnect_ || pieces_changed_;
+               !pending_parents_.empty() || reconnect_ || pieces_changed_ || hash_backlog_;
       });
       pieces_changed_ = false;
       if (cancel_ || !fallback_reason_.empty()) return false;
