@@ -22,11 +22,13 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/hashing.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/piece_write_tracker.h"
 #include "common/torrent_settings.h"
 
 namespace shoal {
@@ -81,11 +83,20 @@ int FindPiecesOnDisk(const lt::torrent_info& ti, const std::string& save_dir,
 class TorrentEngine::Impl {
  public:
   Impl(const TorrentEngineOptions& options, TorrentEvents events)
-      : options_(options), events_(std::move(events)), log_(Logger("torrent")) {}
+      : options_(options),
+        events_(std::move(events)),
+        log_(Logger("torrent")),
+        writes_([this](const lt::sha1_hash& ih, int piece) {
+          std::lock_guard<std::mutex> l(mu_);
+          written_.emplace_back(ih, piece);
+          wake_ = true;
+          cv_.notify_one();
+        }) {}
 
   absl::Status Start(int* port) {
     lt::session_params params(MakeTorrentSettings(options_));
-    if (options_.disk_io == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;
+    params.disk_io_constructor = writes_.Wrap(options_.disk_io == "posix" ? lt::posix_disk_io_constructor
+                                                                           : lt::default_disk_io_constructor);
     session_ = std::make_unique<lt::session>(std::move(params));
     session_->set_alert_notify([this] {
       std::lock_guard<std::mutex> l(mu_);
@@ -247,7 +258,10 @@ class TorrentEngine::Impl {
       auto it = torrents_.find(hash);
       if (it == torrents_.end()) return out;
       lt::torrent_status st = it->second.handle.status(lt::torrent_handle::query_pieces);
-      for (int i = 0; i < st.pieces.size(); ++i) out.push_back(st.pieces.get_bit(lt::piece_index_t(i)));
+      for (int i = 0; i < st.pieces.size(); ++i) {
+        out.push_back(st.pieces.get_bit(lt::piece_index_t(i)) && !it->second.unwritten.contains(i) &&
+                      !writes_.Unwritten(st.info_hashes.v1, i));
+      }
       return out;
     });
   }
@@ -259,23 +273,65 @@ class TorrentEngine::Impl {
     lt::torrent_handle handle;
     std::string resume_path;
     bool resume_dirty = true;
+    // Pieces that passed their hash but whose blocks are not all in the file yet:
+    // reported (on_piece_finished) only once they are, and the torrent finished
+    // only when none is left.
+    absl::flat_hash_set<int> unwritten;
+    bool finish_pending = false;
   };
+
+  // A piece that passed its hash: report it now if its bytes are in the file,
+  // else when its last write completes (PieceWritten).
+  void PieceVerified(const std::string& hash, Entry& e, const lt::sha1_hash& ih, int piece) {
+    e.resume_dirty = true;
+    if (writes_.Unwritten(ih, piece)) {
+      e.unwritten.insert(piece);
+      return;
+    }
+    if (events_.on_piece_finished) events_.on_piece_finished(hash, piece);
+  }
+
+  void PieceWritten(const lt::sha1_hash& ih, int piece) {
+    std::string hash = HexOf(ih);
+    auto it = torrents_.find(hash);
+    if (it == torrents_.end() || it->second.unwritten.erase(piece) == 0) return;
+    if (events_.on_piece_finished) events_.on_piece_finished(hash, piece);
+    if (it->second.finish_pending && it->second.unwritten.empty()) TorrentDone(hash, it->second);
+  }
+
+  void TorrentDone(const std::string& hash, Entry& e) {
+    e.finish_pending = false;
+    {
+      std::lock_guard<std::mutex> l(status_mu_);
+      status_[hash].finished = true;
+    }
+    e.resume_dirty = true;
+    if (!e.resume_path.empty()) {
+      e.handle.save_resume_data(lt::torrent_handle::save_info_dict);
+      pending_resume_++;
+    }
+    if (events_.on_torrent_finished) events_.on_torrent_finished(hash);
+  }
 
   void OwnerLoop() {
     auto next_update = std::chrono::steady_clock::now();
     auto next_resume = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (true) {
       std::deque<std::function<void()>> work;
+      std::vector<std::pair<lt::sha1_hash, int>> written;
       bool stopping;
       {
         std::unique_lock<std::mutex> l(mu_);
         cv_.wait_until(l, next_update, [this] { return wake_ || !queue_.empty() || stopping_; });
         wake_ = false;
         work.swap(queue_);
+        written.swap(written_);
         stopping = stopping_;
       }
       for (auto& w : work) w();
       HandleAlerts();
+      // After the alerts: a piece's write may complete before its piece_finished is popped.
+      for (const auto& [ih, piece] : written) PieceWritten(ih, piece);
       auto now = std::chrono::steady_clock::now();
       if (now >= next_update) {
         session_->post_torrent_updates();
@@ -326,7 +382,9 @@ class TorrentEngine::Impl {
           std::string hash = HexOf(st.info_hashes.v1);
           auto& s = status_[hash];
           s.bytes_done = static_cast<uint64_t>(st.total_wanted_done);
-          s.finished = st.is_finished || st.is_seeding;
+          auto e = torrents_.find(hash);
+          const bool written = e == torrents_.end() || (e->second.unwritten.empty() && !e->second.finish_pending);
+          s.finished = (st.is_finished || st.is_seeding) && written;
           s.peers = st.num_peers;
           s.download_rate = static_cast<uint64_t>(st.download_payload_rate);
           s.upload_rate = static_cast<uint64_t>(st.upload_payload_rate);
@@ -334,24 +392,21 @@ class TorrentEngine::Impl {
           s.total_upload = static_cast<uint64_t>(st.total_payload_upload);
         }
       } else if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) {
-        std::string hash = HexOf(pf->handle.info_hashes().v1);
-        if (auto it = torrents_.find(hash); it != torrents_.end()) it->second.resume_dirty = true;
-        if (events_.on_piece_finished) events_.on_piece_finished(hash, static_cast<int>(pf->piece_index));
+        const lt::sha1_hash ih = pf->handle.info_hashes().v1;
+        std::string hash = HexOf(ih);
+        if (auto it = torrents_.find(hash); it != torrents_.end()) {
+          PieceVerified(hash, it->second, ih, static_cast<int>(pf->piece_index));
+        }
       } else if (auto* tf = lt::alert_cast<lt::torrent_finished_alert>(a)) {
         std::string hash = HexOf(tf->handle.info_hashes().v1);
-        {
-          std::lock_guard<std::mutex> l(status_mu_);
-          auto& s = status_[hash];
-          s.finished = true;
-        }
         if (auto it = torrents_.find(hash); it != torrents_.end()) {
-          it->second.resume_dirty = true;
-          if (!it->second.resume_path.empty()) {
-            it->second.handle.save_resume_data(lt::torrent_handle::save_info_dict);
-            pending_resume_++;
+          // Every piece passed its hash; it is finished once all are in the file.
+          if (it->second.unwritten.empty()) {
+            TorrentDone(hash, it->second);
+          } else {
+            it->second.finish_pending = true;
           }
         }
-        if (events_.on_torrent_finished) events_.on_torrent_finished(hash);
       } else if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
         pending_resume_--;
         std::string hash = HexOf(rd->handle.info_hashes().v1);
@@ -399,6 +454,8 @@ class TorrentEngine::Impl {
   TorrentEngineOptions options_;
   TorrentEvents events_;
   std::shared_ptr<spdlog::logger> log_;
+  // Before session_: the session's disk I/O calls into it until the session is gone.
+  PieceWriteTracker writes_;
   std::unique_ptr<lt::session> session_;
   std::thread owner_;
   const int recv_payload_idx_ = lt::find_metric_idx("net.recv_payload_bytes");
@@ -410,6 +467,7 @@ class TorrentEngine::Impl {
   bool stopping_ = false;
   bool stopped_ = false;
   std::deque<std::function<void()>> queue_;
+  std::vector<std::pair<lt::sha1_hash, int>> written_;  // pieces whose last write completed
 
   // Owner thread only.
   absl::flat_hash_map<std::string, Entry> torrents_;

@@ -268,10 +268,11 @@ void BlobDownload::Send(const v1::AnnounceRequest& req) {
   if (stream_) stream_->Send(req);
 }
 
-// Advances the verified prefix piece by piece. libtorrent may report a piece
-// finished while its blocks still sit in its store buffer, not yet in the file,
-// so every piece read back is checked against its SHA-1 from the torrent before
-// it counts (and becomes readable); a piece not on disk yet is retried later.
+// Advances the verified prefix piece by piece. A piece is marked here only when it
+// passed its SHA-1 in libtorrent and all its blocks are in the file (the engine
+// holds piece_finished back until its writes complete), so it is read once, for
+// the blob's sha256, and not checked again. A read that comes up short (a file
+// replaced under us) is retried later; the sha256 at the end is the guard.
 void BlobDownload::AdvanceHash() {
   hash_backlog_ = false;
   for (int round = 0;; ++round) {
@@ -282,7 +283,6 @@ void BlobDownload::AdvanceHash() {
       return;
     }
     uint64_t offset, length;
-    std::string expected;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (!plan_ || hashed_upto_ >= plan_->blob_size()) return;
@@ -290,18 +290,14 @@ void BlobDownload::AdvanceHash() {
       uint64_t in_seg = hashed_upto_ - plan_->SegmentOffset(k);
       uint32_t piece = static_cast<uint32_t>(in_seg / plan_->piece_size());
       const Segment& seg = segments_[k];
-      if (piece >= seg.pieces.size() || !seg.pieces[piece] || piece >= seg.piece_sha1.size()) return;
+      if (piece >= seg.pieces.size() || !seg.pieces[piece]) return;
       offset = hashed_upto_;
       length = std::min<uint64_t>(plan_->piece_size(), plan_->SegmentLength(k) - in_seg);
-      expected = seg.piece_sha1[piece];
     }
     std::vector<char>& buf = hash_buffer_;
     buf.resize(static_cast<size_t>(length));
     auto n = Read(offset, buf.data(), buf.size());
-    Hasher sha1(Hasher::Kind::kSha1);
-    if (n.ok() && *n == buf.size()) sha1.Update(buf.data(), buf.size());
-    if (!n.ok() || *n != buf.size() || sha1.FinalRaw() != expected) {
-      // Still in libtorrent's store buffer: look again soon.
+    if (!n.ok() || *n != buf.size()) {
       recheck_fails_ = recheck_offset_ == offset ? recheck_fails_ + 1 : 1;
       recheck_offset_ = offset;
       return;

@@ -76,8 +76,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
     bool added = false;
     bool finished = false;
     bool have_sent = false;
-    std::vector<bool> pieces;
-    std::vector<std::string> piece_sha1;  // from the segment torrent
+    std::vector<bool> pieces;  // passed the hash and in the file
   };
 
   void Run();
@@ -119,7 +118,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   bool stream_closed_ = false;
   bool reconnect_ = false;
   bool pieces_changed_ = false;  // a piece landed since the worker last looked
-  // A reported piece not in its file yet: where, and how many looks so far (worker only).
+  // A reported piece that could not be read in full: where, and how many looks so far (worker only).
   uint64_t recheck_offset_ = 0;
   int recheck_fails_ = 0;
   // AdvanceHash stopped after kHashPiecesPerRound pieces with more to do (worker only).

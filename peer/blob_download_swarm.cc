@@ -16,9 +16,8 @@ namespace shoal {
 namespace {
 constexpr auto kWakeInterval = std::chrono::milliseconds(200);
 constexpr absl::Duration kProgressInterval = absl::Seconds(1);
-// A piece libtorrent reported but that is not in its file yet is looked at again
-// this soon (its write is normally a few milliseconds behind, and the stream to
-// the client waits on exactly that piece), backing off while it stays missing.
+// A piece that could not be read in full is looked at again this soon (the stream
+// to the client waits on exactly that piece), backing off while it stays short.
 constexpr auto kRecheckInterval = std::chrono::milliseconds(3);
 // Segments are fetched a few at a time, lowest index first. The mirror streams
 // the blob front to back, so the first segment done early is what lets bytes flow
@@ -142,11 +141,9 @@ void BlobDownload::AddPendingSegments() {
       continue;
     }
     std::vector<bool> have = ctx_->engine->HavePieces(*added);
-    auto piece_hashes = SegmentTorrentPieceHashes(m.torrent());
     std::lock_guard<std::mutex> l(mu_);
     Segment& seg = segments_[m.index()];
     seg.info_hash = *added;
-    if (piece_hashes.ok()) seg.piece_sha1 = std::move(*piece_hashes);
     seg.added = true;
     for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i) seg.pieces[i] = seg.pieces[i] || have[i];
   }
