@@ -1,7 +1,7 @@
 // shoal-bigblob-bench: one big blob (20 GiB by default) through a shaped origin:
 // single-stream rate vs the seed's parallel ranged GETs, seed + one peer end to
 // end through the peer's registry mirror, each daemon's peak memory, and the delay
-// from the last byte to the verified digest. See docs/README-big-blobs.md.
+// from the last byte to the verified digest. See the README (Benchmarks).
 //
 //   build/bin/shoal-bigblob-bench [--size 20GiB] [--work-dir /var/tmp]
 //       [--origin-rate 64MiB] [--origin-concurrency 4] [--disk-io mmap|posix]

@@ -117,7 +117,7 @@ void JobHttpApi::Routes() {
     if (res.status == 404) {
       ReplyError(res, ApiError(absl::StatusCode::kNotFound, "no_route",
                                absl::StrCat("no route ", req.method, " ", req.path,
-                                            "; see docs/README-jobs.md for the API")));
+                                            "; the API is under /api/v1/jobs and /api/v1/hosts (README: Preheat jobs)")));
     } else if (res.status == 405) {
       ReplyError(res, ApiError(absl::StatusCode::kInvalidArgument, "method_not_allowed",
                                absl::StrCat(req.method, " is not allowed on ", req.path)));

@@ -170,7 +170,9 @@ TEST(BigBlobResumeTest, LongPeerKilledMidDownloadResumesFromItsPieces) {
       Bytes(static_cast<uint64_t>(received_before)).c_str(), Bytes(size).c_str(), held.complete,
       Bytes(held.complete_bytes).c_str(), held.partial, held.missing,
       Bytes(static_cast<uint64_t>(received_after)).c_str(), Bytes(needed).c_str(),
-      static_cast<long long>(received_after) - static_cast<long long>(needed),
+      // Received beyond what it lacked: what it held and got again (0 when it
+      // received exactly the missing bytes or, by a byte's rounding, fewer).
+      std::max(0LL, static_cast<long long>(received_after) - static_cast<long long>(needed)),
       Bytes(static_cast<uint64_t>(
                 std::max(0.0, received_before - static_cast<double>(held.complete_bytes))))
           .c_str());
