@@ -1,10 +1,12 @@
 // shoal-demo: shows what shoal does on one machine, with real parts. A local
 // origin registry (docker-registry) holds a generated 3-layer image; a shoal
 // scheduler, one seed and three peers run on their own loopback addresses; a
+// preheat job (shoalctl preheat --wait) puts the image onto every peer, then a
 // fresh containerd per node pulls the image through that node's peer, one node
-// after the other. The summary shows per node how long the pull took, how many
-// bytes containerd received, how many bytes the origin served, and whether every
-// digest matched: the origin should serve the image once, not once per node.
+// after the other (--skip-preheat: the pulls go cold through the swarm). The
+// summary shows the preheat and, per node, how long the pull took, how many bytes
+// containerd received, how many bytes the origin served, and whether every digest
+// matched: the origin should serve the image once, not once per node.
 //
 // Ctrl-C stops everything it started and removes its temp files.
 #include <unistd.h>
@@ -48,6 +50,14 @@ struct DemoConfig {
   std::vector<std::string> daemon_flags;  // passed to seeds and peers
   std::string log_level = "info";
   bool keep = false;
+  bool skip_preheat = false;
+};
+
+// The preheat job's part, shown above the pulls in the summary.
+struct PreheatResult {
+  bool ran = false;
+  absl::Duration elapsed;
+  uint64_t origin_served = 0;
 };
 
 struct NodeResult {
@@ -161,12 +171,56 @@ absl::StatusOr<NodeResult> PullThrough(ShoalCluster& cluster, int peer, Registry
   return result;
 }
 
-void PrintSummary(const std::vector<NodeResult>& results, const BuiltImage& image,
-                  const RegistryAccessLog& log) {
+// Preheats the image onto every peer the way an operator would, with shoalctl
+// (a REST/gRPC job on the scheduler), echoing its progress lines as they come.
+absl::Status PreheatWithShoalctl(ShoalCluster& cluster, RegistryProcess& registry,
+                                 const BuiltImage& image, const std::string& work_dir) {
+  const std::string ref = image.Reference(registry.host_port());
+  SubprocessOptions sp;
+  sp.argv = {absl::StrCat(SHOAL_BIN_DIR, "/shoalctl"), "--scheduler", cluster.scheduler_address(),
+             "preheat", ref, "--scope", "all-peers", "--wait", "--timeout", "10m"};
+  sp.log_path = work_dir + "/shoalctl-preheat.log";
+  Say(absl::StrCat("preheating ", ref, " onto every peer: shoalctl --scheduler ",
+                   cluster.scheduler_address(), " preheat ", ref, " --scope all-peers --wait"));
+  auto ctl = Subprocess::Start(sp);
+  if (!ctl.ok()) return ctl.status();
+  size_t shown = 0;
+  auto echo_new_lines = [&] {
+    const std::string log = (*ctl)->ReadLog();
+    size_t end = log.rfind('\n');
+    if (end == std::string::npos || end + 1 <= shown) return;
+    for (absl::string_view line : absl::StrSplit(log.substr(shown, end - shown), '\n')) {
+      std::printf("[shoalctl] %s\n", std::string(line).c_str());
+    }
+    std::fflush(stdout);
+    shown = end + 1;
+  };
+  while ((*ctl)->Running() && !g_interrupted) {
+    echo_new_lines();
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  auto code = (*ctl)->Wait();
+  echo_new_lines();
+  if (g_interrupted) return absl::CancelledError("interrupted");
+  if (!code.ok() || *code != 0) {
+    return absl::InternalError(absl::StrCat("the preheat job did not succeed (shoalctl exit ",
+                                            code.value_or(-1), "); its output is above, the "
+                                            "scheduler's log is ", cluster.scheduler().log_path));
+  }
+  return absl::OkStatus();
+}
+
+void PrintSummary(const PreheatResult& preheat, const std::vector<NodeResult>& results,
+                  const BuiltImage& image, const RegistryAccessLog& log) {
   const uint64_t image_blob_bytes = image.PlatformBlobBytes();
   std::printf("\n%-10s %10s %16s %16s   %s\n", "node", "pull time", "to containerd",
               "origin served", "digests");
   uint64_t total_to = 0, total_origin = 0;
+  if (preheat.ran) {
+    std::printf("%-10s %9.2fs %16s %16s   %s\n", "(preheat)", absl::ToDoubleSeconds(preheat.elapsed),
+                "-", MiB(preheat.origin_served).c_str(), "job succeeded on every peer");
+    total_origin += preheat.origin_served;
+  }
   for (const NodeResult& r : results) {
     std::printf("%-10s %9.2fs %16s %16s   %s (%zu/%zu)\n", r.node.c_str(),
                 absl::ToDoubleSeconds(r.elapsed), MiB(r.to_containerd).c_str(),
@@ -224,6 +278,7 @@ absl::Status RunDemo(const DemoConfig& config) {
   co.seeds = static_cast<int>(config.seeds);
   co.peers = static_cast<int>(config.peers);
   co.insecure_registries = {(*registry)->host_port()};
+  co.scheduler_flags = {"--insecure-registry", (*registry)->host_port()};  // resolves the image
   co.seed_flags = config.daemon_flags;
   co.peer_flags = config.daemon_flags;
   co.log_level = config.log_level;
@@ -239,6 +294,15 @@ absl::Status RunDemo(const DemoConfig& config) {
                      ", log ", d->log_path));
   }
 
+  PreheatResult preheat;
+  if (!config.skip_preheat) {
+    const uint64_t origin_before = (*registry)->ReadAccessLog().TotalBlobBytesServed();
+    const absl::Time start = absl::Now();
+    if (auto s = PreheatWithShoalctl(**cluster, **registry, *image, tmp->path()); !s.ok()) return s;
+    preheat = {true, absl::Now() - start,
+               (*registry)->ReadAccessLog().TotalBlobBytesServed() - origin_before};
+    Say("every peer holds the image: the pulls below are served from the peers' caches");
+  }
   std::vector<NodeResult> results;
   for (int p = 0; p < (*cluster)->peer_count() && !g_interrupted; ++p) {
     std::string node_dir = absl::StrCat(tmp->path(), "/node-", p + 1);
@@ -248,7 +312,7 @@ absl::Status RunDemo(const DemoConfig& config) {
     results.push_back(*r);
   }
   if (g_interrupted) return absl::CancelledError("interrupted");
-  PrintSummary(results, *image, (*registry)->ReadAccessLog());
+  PrintSummary(preheat, results, *image, (*registry)->ReadAccessLog());
   for (const NodeResult& r : results) {
     if (!r.ok) return absl::InternalError(absl::StrCat("the pull on ", r.node, " failed"));
   }
@@ -273,6 +337,8 @@ int main(int argc, char** argv) {
                         "extra flag for seeds and peers, e.g. --daemon-flag=--segment-size=16MiB");
   options.AddString("log-level", &config.log_level, "daemon log level");
   options.AddBool("keep", &config.keep, "keep the temp dir with all logs after the demo");
+  options.AddBool("skip-preheat", &config.skip_preheat,
+                  "no preheat job first: the pulls go through the mirrors cold, peer to peer");
   auto outcome = options.Parse(argc, argv);
   if (!outcome.ok()) {
     std::fprintf(stderr, "shoal-demo: %s\n", std::string(outcome.status().message()).c_str());
