@@ -203,10 +203,11 @@ absl::StatusOr<BigBlobBenchResult> RunBigBlobBench(const BigBlobBenchOptions& o)
   res.peer_first_byte_seconds = absl::ToDoubleSeconds(pull.first_byte);
   res.end_to_end_seconds = absl::ToDoubleSeconds(pull.elapsed);
   res.end_to_end_mb_s = static_cast<double>(o.size) / kMB / res.end_to_end_seconds;
-  res.seed_last_byte_to_verified_ms = SeedLastByteToVerifiedMs(testkit::ReadFileOrEmpty(seed.log_path));
-  res.peer_last_byte_to_verified_ms =
-      peer_last == absl::InfinitePast() ? -1
-                                        : absl::ToDoubleMilliseconds(peer_verified - peer_last);
+  res.seed_last_byte_to_verified_ms =
+      SeedLastByteToVerifiedMs(testkit::ReadFileOrEmpty(seed.log_path));
+  res.peer_last_byte_to_verified_ms = peer_last == absl::InfinitePast()
+                                          ? -1
+                                          : absl::ToDoubleMilliseconds(peer_verified - peer_last);
   res.origin_bytes = (*registry)->ReadAccessLog().Blob(blob->digest).bytes_served;
   return res;
 }
@@ -218,15 +219,18 @@ std::string FormatBigBlobReport(const BigBlobBenchResult& r) {
                         r.size / 1073741824.0, mib(r.origin_rate_per_connection));
   absl::StrAppendFormat(&out, "  single stream from the origin        %8.1f MB/s\n",
                         r.single_stream_mb_s);
-  absl::StrAppendFormat(&out, "  seed, %u ranged GETs in parallel     %8.1f MB/s  (%.1fx; %.1f s)\n",
+  absl::StrAppendFormat(&out,
+                        "  seed, %u ranged GETs in parallel     %8.1f MB/s  (%.1fx; %.1f s)\n",
                         r.origin_concurrency, r.seed_fetch_mb_s,
                         r.single_stream_mb_s > 0 ? r.seed_fetch_mb_s / r.single_stream_mb_s : 0,
                         r.seed_fetch_seconds);
-  absl::StrAppendFormat(&out, "  seed + peer end to end (mirror GET) %8.1f MB/s  (%.1f s; first "
-                              "byte after %.2f s)\n",
+  absl::StrAppendFormat(&out,
+                        "  seed + peer end to end (mirror GET) %8.1f MB/s  (%.1f s; first "
+                        "byte after %.2f s)\n",
                         r.end_to_end_mb_s, r.end_to_end_seconds, r.peer_first_byte_seconds);
-  absl::StrAppendFormat(&out, "  last byte -> digest verified        seed %.0f ms, peer <= %.0f ms "
-                              "(polled)\n",
+  absl::StrAppendFormat(&out,
+                        "  last byte -> digest verified        seed %.0f ms, peer <= %.0f ms "
+                        "(polled)\n",
                         r.seed_last_byte_to_verified_ms, r.peer_last_byte_to_verified_ms);
   absl::StrAppendFormat(&out, "  origin served                       %.3f copies\n",
                         static_cast<double>(r.origin_bytes) / static_cast<double>(r.size));

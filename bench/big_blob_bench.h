@@ -18,13 +18,13 @@ namespace shoal::bench {
 
 struct BigBlobBenchOptions {
   uint64_t size = 20ull << 30;
-  std::string work_dir = "/tmp";          // registry storage, seed and peer data (~3x size)
+  std::string work_dir = "/tmp";  // registry storage, seed and peer data (~3x size)
   uint64_t origin_rate_per_connection = 64ull << 20;  // bytes/s; 0: unshaped
-  uint32_t origin_concurrency = 4;        // the seed's ranged GETs in parallel
-  uint64_t single_stream_sample = 2ull << 30;  // bytes the single-stream baseline moves
-  std::string disk_io = "mmap";           // the daemons' libtorrent storage: mmap | posix
+  uint32_t origin_concurrency = 4;                    // the seed's ranged GETs in parallel
+  uint64_t single_stream_sample = 2ull << 30;         // bytes the single-stream baseline moves
+  std::string disk_io = "mmap";  // the daemons' libtorrent storage: mmap | posix
   std::string log_level = "info";
-  bool keep = false;                      // keep the work dir (logs) afterwards
+  bool keep = false;  // keep the work dir (logs) afterwards
 };
 
 struct DaemonMemory {

@@ -32,14 +32,16 @@ int main(int argc, char** argv) {
   options.AddBool("keep", &o.keep, "keep the work directory (logs, data) afterwards");
   auto outcome = options.Parse(argc, argv);
   if (!outcome.ok()) {
-    std::fprintf(stderr, "shoal-bigblob-bench: %s\n", std::string(outcome.status().message()).c_str());
+    std::fprintf(stderr, "shoal-bigblob-bench: %s\n",
+                 std::string(outcome.status().message()).c_str());
     return 2;
   }
   if (*outcome == shoal::OptionSet::Outcome::kExitOk) return 0;
   (void)shoal::InitLogging("warn", "text");
   auto result = shoal::bench::RunBigBlobBench(o);
   if (!result.ok()) {
-    std::fprintf(stderr, "shoal-bigblob-bench: %s\n", std::string(result.status().message()).c_str());
+    std::fprintf(stderr, "shoal-bigblob-bench: %s\n",
+                 std::string(result.status().message()).c_str());
     return 1;
   }
   std::printf("%s", shoal::bench::FormatBigBlobReport(*result).c_str());

@@ -22,7 +22,7 @@ struct DaemonConfig {
   uint32_t data_port = 0;
   std::string data_dir;
   std::vector<std::string> insecure_registries;
-  std::string host_id;  // default: <role>-<hostname>-<ip>
+  std::string host_id;              // default: <role>-<hostname>-<ip>
   std::vector<std::string> labels;  // k=v
   std::string registry_username;
   std::string registry_password_file;  // file holding the password (never on the command line)

@@ -1,22 +1,22 @@
 #include "common/torrent_engine.h"
 
-#include <libtorrent/add_torrent_params.hpp>
-#include <libtorrent/alert_types.hpp>
-#include <libtorrent/posix_disk_io.hpp>
 #include <fcntl.h>
-#include <libtorrent/read_resume_data.hpp>
-#include <libtorrent/session_stats.hpp>
 #include <unistd.h>
-#include <libtorrent/session.hpp>
-#include <libtorrent/session_params.hpp>
-#include <libtorrent/torrent_handle.hpp>
-#include <libtorrent/torrent_info.hpp>
-#include <libtorrent/torrent_status.hpp>
-#include <libtorrent/write_resume_data.hpp>
 
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/posix_disk_io.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/session_stats.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <libtorrent/torrent_status.hpp>
+#include <libtorrent/write_resume_data.hpp>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -95,8 +95,9 @@ class TorrentEngine::Impl {
 
   absl::Status Start(int* port) {
     lt::session_params params(MakeTorrentSettings(options_));
-    params.disk_io_constructor = writes_.Wrap(options_.disk_io == "posix" ? lt::posix_disk_io_constructor
-                                                                           : lt::default_disk_io_constructor);
+    params.disk_io_constructor =
+        writes_.Wrap(options_.disk_io == "posix" ? lt::posix_disk_io_constructor
+                                                 : lt::default_disk_io_constructor);
     session_ = std::make_unique<lt::session>(std::move(params));
     session_->set_alert_notify([this] {
       std::lock_guard<std::mutex> l(mu_);
@@ -112,14 +113,15 @@ class TorrentEngine::Impl {
       session_->pop_alerts(&alerts);
       for (lt::alert* a : alerts) {
         if (auto* f = lt::alert_cast<lt::listen_failed_alert>(a)) {
-          return absl::UnavailableError(absl::StrCat("data plane cannot listen on ", options_.listen_ip, ":",
-                                                     options_.listen_port, ": ", f->message(),
-                                                     " (check --ip / --data-port)"));
+          return absl::UnavailableError(absl::StrCat(
+              "data plane cannot listen on ", options_.listen_ip, ":", options_.listen_port, ": ",
+              f->message(), " (check --ip / --data-port)"));
         }
       }
     }
     if (session_->listen_port() == 0) {
-      return absl::UnavailableError(absl::StrCat("data plane did not start listening on ", options_.listen_ip));
+      return absl::UnavailableError(
+          absl::StrCat("data plane did not start listening on ", options_.listen_ip));
     }
     *port = session_->listen_port();
     owner_ = std::thread([this] { OwnerLoop(); });
@@ -166,19 +168,22 @@ class TorrentEngine::Impl {
     return it->second;
   }
 
-  absl::StatusOr<std::string> Add(const std::string& bytes, const std::string& save_dir, bool complete,
-                                  const std::string& resume_path) {
+  absl::StatusOr<std::string> Add(const std::string& bytes, const std::string& save_dir,
+                                  bool complete, const std::string& resume_path) {
     lt::error_code ec;
-    auto ti = std::make_shared<lt::torrent_info>(lt::span<char const>(bytes.data(), static_cast<long>(bytes.size())),
-                                                 ec, lt::from_span);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("segment torrent does not parse: ", ec.message()));
+    auto ti = std::make_shared<lt::torrent_info>(
+        lt::span<char const>(bytes.data(), static_cast<long>(bytes.size())), ec, lt::from_span);
+    if (ec)
+      return absl::InvalidArgumentError(
+          absl::StrCat("segment torrent does not parse: ", ec.message()));
     std::string hash = HexOf(ti->info_hashes().v1);
     lt::add_torrent_params atp;
     if (!complete && !resume_path.empty()) {
       auto resume = ReadFile(resume_path);
       if (resume.ok()) {
         lt::error_code rec;
-        atp = lt::read_resume_data(lt::span<char const>(resume->data(), static_cast<long>(resume->size())), rec);
+        atp = lt::read_resume_data(
+            lt::span<char const>(resume->data(), static_cast<long>(resume->size())), rec);
         if (rec) atp = lt::add_torrent_params();
       }
     }
@@ -192,8 +197,10 @@ class TorrentEngine::Impl {
         it = have ? atp.unfinished_pieces.erase(it) : std::next(it);
       }
       if (found > 0) {
-        log_->info("segment {}: {} pieces on disk beyond the {} in its resume data are kept, not fetched again",
-                   hash.substr(0, 12), found, listed);
+        log_->info(
+            "segment {}: {} pieces on disk beyond the {} in its resume data are kept, not fetched "
+            "again",
+            hash.substr(0, 12), found, listed);
       }
     }
     atp.ti = ti;
@@ -207,21 +214,24 @@ class TorrentEngine::Impl {
     // N=8, one run each: 3.1x the bound with sequential, 2.0x without; the seed
     // spent 2.3 CPU-s per GB delivered against 1.5). Order across segments
     // comes from the peer's window of active segments (blob_download_swarm.cc).
-    return RunOnOwner<absl::StatusOr<std::string>>([&, hash](lt::session& s) -> absl::StatusOr<std::string> {
-      if (torrents_.contains(hash)) {
-        // Known already: upgrading to complete needs no action, libtorrent has the pieces.
-        return hash;
-      }
-      lt::error_code aec;
-      lt::torrent_handle h = s.add_torrent(std::move(atp), aec);
-      if (aec) return absl::InternalError(absl::StrCat("cannot add segment torrent ", hash, ": ", aec.message()));
-      torrents_[hash] = Entry{h, resume_path};
-      {
-        std::lock_guard<std::mutex> l(status_mu_);
-        status_.try_emplace(hash);
-      }
-      return hash;
-    });
+    return RunOnOwner<absl::StatusOr<std::string>>(
+        [&, hash](lt::session& s) -> absl::StatusOr<std::string> {
+          if (torrents_.contains(hash)) {
+            // Known already: upgrading to complete needs no action, libtorrent has the pieces.
+            return hash;
+          }
+          lt::error_code aec;
+          lt::torrent_handle h = s.add_torrent(std::move(atp), aec);
+          if (aec)
+            return absl::InternalError(
+                absl::StrCat("cannot add segment torrent ", hash, ": ", aec.message()));
+          torrents_[hash] = Entry{h, resume_path};
+          {
+            std::lock_guard<std::mutex> l(status_mu_);
+            status_.try_emplace(hash);
+          }
+          return hash;
+        });
   }
 
   void Connect(const std::string& hash, const std::vector<std::pair<std::string, int>>& eps) {
@@ -233,9 +243,11 @@ class TorrentEngine::Impl {
         auto addr = lt::make_address(ip, ec);
         if (ec) continue;
         try {
-          it->second.handle.connect_peer(lt::tcp::endpoint(addr, static_cast<unsigned short>(port)));
+          it->second.handle.connect_peer(
+              lt::tcp::endpoint(addr, static_cast<unsigned short>(port)));
         } catch (const std::exception& e) {
-          log_->warn("connect_peer {}:{} for segment {} failed: {}", ip, port, hash.substr(0, 12), e.what());
+          log_->warn("connect_peer {}:{} for segment {} failed: {}", ip, port, hash.substr(0, 12),
+                     e.what());
         }
       }
     });
@@ -259,7 +271,8 @@ class TorrentEngine::Impl {
       if (it == torrents_.end()) return out;
       lt::torrent_status st = it->second.handle.status(lt::torrent_handle::query_pieces);
       for (int i = 0; i < st.pieces.size(); ++i) {
-        out.push_back(st.pieces.get_bit(lt::piece_index_t(i)) && !it->second.unwritten.contains(i) &&
+        out.push_back(st.pieces.get_bit(lt::piece_index_t(i)) &&
+                      !it->second.unwritten.contains(i) &&
                       !writes_.Unwritten(st.info_hashes.v1, i));
       }
       return out;
@@ -360,7 +373,8 @@ class TorrentEngine::Impl {
   void SaveResume(bool all) {
     for (auto& [hash, e] : torrents_) {
       if (e.resume_path.empty() || (!all && !e.resume_dirty)) continue;
-      e.handle.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::only_if_modified);
+      e.handle.save_resume_data(lt::torrent_handle::save_info_dict |
+                                lt::torrent_handle::only_if_modified);
       e.resume_dirty = false;
       pending_resume_++;
     }
@@ -372,9 +386,12 @@ class TorrentEngine::Impl {
     for (lt::alert* a : alerts) {
       if (auto* ss = lt::alert_cast<lt::session_stats_alert>(a)) {
         auto counters = ss->counters();
-        if (recv_payload_idx_ >= 0) Metrics().bytes_from_peers_total.RaiseTo(static_cast<uint64_t>(counters[recv_payload_idx_]));
+        if (recv_payload_idx_ >= 0)
+          Metrics().bytes_from_peers_total.RaiseTo(
+              static_cast<uint64_t>(counters[recv_payload_idx_]));
         if (sent_payload_idx_ >= 0) {
-          Metrics().bytes_uploaded_to_peers_total.RaiseTo(static_cast<uint64_t>(counters[sent_payload_idx_]));
+          Metrics().bytes_uploaded_to_peers_total.RaiseTo(
+              static_cast<uint64_t>(counters[sent_payload_idx_]));
         }
       } else if (auto* su = lt::alert_cast<lt::state_update_alert>(a)) {
         std::lock_guard<std::mutex> l(status_mu_);
@@ -383,7 +400,8 @@ class TorrentEngine::Impl {
           auto& s = status_[hash];
           s.bytes_done = static_cast<uint64_t>(st.total_wanted_done);
           auto e = torrents_.find(hash);
-          const bool written = e == torrents_.end() || (e->second.unwritten.empty() && !e->second.finish_pending);
+          const bool written =
+              e == torrents_.end() || (e->second.unwritten.empty() && !e->second.finish_pending);
           s.finished = (st.is_finished || st.is_seeding) && written;
           s.peers = st.num_peers;
           s.download_rate = static_cast<uint64_t>(st.download_payload_rate);
@@ -413,8 +431,11 @@ class TorrentEngine::Impl {
         auto it = torrents_.find(hash);
         if (it != torrents_.end() && !it->second.resume_path.empty()) {
           std::vector<char> buf = lt::write_resume_data_buf(rd->params);
-          auto st = WriteFileAtomically(it->second.resume_path, std::string(buf.begin(), buf.end()));
-          if (!st.ok()) log_->warn("cannot save resume data for segment {}: {}", hash.substr(0, 12), st.message());
+          auto st =
+              WriteFileAtomically(it->second.resume_path, std::string(buf.begin(), buf.end()));
+          if (!st.ok())
+            log_->warn("cannot save resume data for segment {}: {}", hash.substr(0, 12),
+                       st.message());
         }
       } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
         pending_resume_--;
@@ -435,8 +456,9 @@ class TorrentEngine::Impl {
         auto now = std::chrono::steady_clock::now();
         if (now - el.last_logged >= std::chrono::seconds(10)) {
           log_->error("segment {}: storage error {}{}", hash.substr(0, 12), msg,
-                      el.suppressed > 0 ? absl::StrCat(" (and ", el.suppressed, " more since the last report)")
-                                        : "");
+                      el.suppressed > 0
+                          ? absl::StrCat(" (and ", el.suppressed, " more since the last report)")
+                          : "");
           el.last_logged = now;
           el.suppressed = 0;
         } else {
@@ -445,7 +467,8 @@ class TorrentEngine::Impl {
         if (events_.on_storage_error) events_.on_storage_error(hash, msg);
       } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
         Metrics().pieces_failed_total.Add();
-        log_->warn("segment {}: piece {} failed its hash check", HexOf(hf->handle.info_hashes().v1).substr(0, 12),
+        log_->warn("segment {}: piece {} failed its hash check",
+                   HexOf(hf->handle.info_hashes().v1).substr(0, 12),
                    static_cast<int>(hf->piece_index));
       }
     }
@@ -482,19 +505,21 @@ class TorrentEngine::Impl {
   absl::flat_hash_map<std::string, SegmentTransferStatus> status_;
 };
 
-absl::StatusOr<std::unique_ptr<TorrentEngine>> TorrentEngine::Create(const TorrentEngineOptions& options,
-                                                                     TorrentEvents events) {
+absl::StatusOr<std::unique_ptr<TorrentEngine>> TorrentEngine::Create(
+    const TorrentEngineOptions& options, TorrentEvents events) {
   auto impl = std::make_unique<Impl>(options, std::move(events));
   int port = 0;
   if (auto s = impl->Start(&port); !s.ok()) return s;
   return std::unique_ptr<TorrentEngine>(new TorrentEngine(std::move(impl), port));
 }
 
-TorrentEngine::TorrentEngine(std::unique_ptr<Impl> impl, int port) : impl_(std::move(impl)), listen_port_(port) {}
+TorrentEngine::TorrentEngine(std::unique_ptr<Impl> impl, int port)
+    : impl_(std::move(impl)), listen_port_(port) {}
 TorrentEngine::~TorrentEngine() { Stop(); }
 
-absl::StatusOr<std::string> TorrentEngine::AddSegment(const std::string& torrent_bytes, const std::string& save_dir,
-                                                      bool complete, const std::string& resume_path) {
+absl::StatusOr<std::string> TorrentEngine::AddSegment(const std::string& torrent_bytes,
+                                                      const std::string& save_dir, bool complete,
+                                                      const std::string& resume_path) {
   return impl_->Add(torrent_bytes, save_dir, complete, resume_path);
 }
 void TorrentEngine::ConnectPeers(const std::string& info_hash,
@@ -505,7 +530,9 @@ void TorrentEngine::Remove(const std::string& info_hash) { impl_->RemoveTorrent(
 std::optional<SegmentTransferStatus> TorrentEngine::Status(const std::string& info_hash) const {
   return impl_->Status(info_hash);
 }
-std::vector<bool> TorrentEngine::HavePieces(const std::string& info_hash) { return impl_->Have(info_hash); }
+std::vector<bool> TorrentEngine::HavePieces(const std::string& info_hash) {
+  return impl_->Have(info_hash);
+}
 void TorrentEngine::Stop() {
   if (impl_) impl_->Stop();
 }

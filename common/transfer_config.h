@@ -12,13 +12,13 @@ namespace shoal {
 
 struct TransferConfig {
   // Origin fetch.
-  uint64_t chunk_size = 8ull << 20;        // ranged GET unit; divides segment_size
-  uint32_t origin_concurrency = 4;         // parallel ranged GETs per blob
+  uint64_t chunk_size = 8ull << 20;  // ranged GET unit; divides segment_size
+  uint32_t origin_concurrency = 4;   // parallel ranged GETs per blob
   absl::Duration stall_timeout = absl::Seconds(30);
   absl::Duration deadline_base = absl::Seconds(30);
-  uint64_t min_rate = 256ull << 10;        // bytes/s a chunk must at least average
+  uint64_t min_rate = 256ull << 10;  // bytes/s a chunk must at least average
   // Retries.
-  uint32_t max_attempts = 10;              // per chunk; 0 = unlimited
+  uint32_t max_attempts = 10;  // per chunk; 0 = unlimited
   absl::Duration backoff_initial = absl::Milliseconds(500);
   absl::Duration backoff_max = absl::Seconds(30);
   // Cutting blobs.
@@ -28,7 +28,8 @@ struct TransferConfig {
 
   // Deadline for moving `bytes` in one request.
   absl::Duration DeadlineFor(uint64_t bytes) const {
-    return deadline_base + absl::Seconds(static_cast<double>(bytes) / static_cast<double>(min_rate));
+    return deadline_base +
+           absl::Seconds(static_cast<double>(bytes) / static_cast<double>(min_rate));
   }
   // libtorrent: a piece request must be answered within the time one piece takes at
   // min_rate (plus the stall budget), so big pieces never hit a fixed short timeout.

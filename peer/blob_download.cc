@@ -12,8 +12,12 @@
 
 namespace shoal {
 
-BlobDownload::BlobDownload(PeerContext* ctx, BlobRequest request, std::string job_id, RegistryCredentials creds)
-    : ctx_(ctx), request_(std::move(request)), job_id_(std::move(job_id)), creds_(std::move(creds)),
+BlobDownload::BlobDownload(PeerContext* ctx, BlobRequest request, std::string job_id,
+                           RegistryCredentials creds)
+    : ctx_(ctx),
+      request_(std::move(request)),
+      job_id_(std::move(job_id)),
+      creds_(std::move(creds)),
       log_(Logger("peer")) {}
 
 BlobDownload::~BlobDownload() {
@@ -55,8 +59,8 @@ absl::StatusOr<uint64_t> BlobDownload::WaitForSize(absl::Duration timeout) {
   cv_.wait_for(l, absl::ToChronoNanoseconds(timeout), [&] { return plan_.has_value() || done_; });
   if (plan_) return plan_->blob_size();
   if (done_ && !status_.ok()) return status_;
-  return absl::DeadlineExceededError(
-      absl::StrCat("size of ", request_.digest.str(), " not known after ", absl::FormatDuration(timeout)));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "size of ", request_.digest.str(), " not known after ", absl::FormatDuration(timeout)));
 }
 
 absl::StatusOr<uint64_t> BlobDownload::WaitReadable(uint64_t want_end, absl::Duration timeout) {
@@ -65,7 +69,8 @@ absl::StatusOr<uint64_t> BlobDownload::WaitReadable(uint64_t want_end, absl::Dur
     if (!plan_) return 0;
     uint64_t size = plan_->blob_size();
     if (verified_) return size;
-    // The final bytes wait for the digest check: a reader never gets a whole blob that does not match.
+    // The final bytes wait for the digest check: a reader never gets a whole blob that does not
+    // match.
     return std::min(hashed_upto_, size == 0 ? 0 : size - 1);
   };
   cv_.wait_for(l, absl::ToChronoNanoseconds(timeout),
@@ -169,7 +174,8 @@ void BlobDownload::Run() {
       std::lock_guard<std::mutex> l(mu_);
       if (cancel_) {
         done_ = true;
-        status_ = absl::CancelledError(absl::StrCat("download of ", d.str(), " cancelled: ", fallback_reason_));
+        status_ = absl::CancelledError(
+            absl::StrCat("download of ", d.str(), " cancelled: ", fallback_reason_));
         cv_.notify_all();
         cancelled = true;
         for (const auto& s : segments_) {
@@ -210,7 +216,8 @@ void BlobDownload::RunHeld(const BlobMeta& meta) {
     auto seg = LoadSegmentMeta(*ctx_->store, request_.digest, k, plan->SegmentLength(k));
     if (!seg.ok()) return;  // fetched from the origin without torrents: serve only
     ctx_->route_segment(seg->info_hash(), request_.digest);
-    auto added = ctx_->engine->AddSegment(seg->torrent(), ctx_->store->BlobDir(request_.digest), true, "");
+    auto added =
+        ctx_->engine->AddSegment(seg->torrent(), ctx_->store->BlobDir(request_.digest), true, "");
     if (!added.ok()) return;
     std::lock_guard<std::mutex> l(mu_);
     Segment& s = segments_[k];
@@ -245,7 +252,8 @@ void BlobDownload::ApplyLayout(const v1::BlobLayout& layout) {
   }
   // The cache entry (meta, unverified) exists before any byte lands; libtorrent
   // creates the segment files itself.
-  if (auto st = ctx_->store->Prepare(request_.digest, *plan, /*create_segment_files=*/false); !st.ok()) {
+  if (auto st = ctx_->store->Prepare(request_.digest, *plan, /*create_segment_files=*/false);
+      !st.ok()) {
     storage_error_ = std::string(st.message());
     return;
   }
@@ -312,7 +320,8 @@ void BlobDownload::AdvanceHash() {
 
 void BlobDownload::RunOrigin(const std::string& why) {
   const BlobDigest& d = request_.digest;
-  log_->warn("blob {}: {}; fetching it from the origin {} directly", d.Short(), why, request_.origin.registry);
+  log_->warn("blob {}: {}; fetching it from the origin {} directly", d.Short(), why,
+             request_.origin.registry);
   std::vector<std::string> hashes;
   {
     std::lock_guard<std::mutex> l(mu_);

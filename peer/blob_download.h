@@ -44,7 +44,8 @@ struct PeerContext {
 
 class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<BlobDownload> {
  public:
-  BlobDownload(PeerContext* ctx, BlobRequest request, std::string job_id, RegistryCredentials creds);
+  BlobDownload(PeerContext* ctx, BlobRequest request, std::string job_id,
+               RegistryCredentials creds);
   ~BlobDownload() override;
 
   void Start();
@@ -118,7 +119,8 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   bool stream_closed_ = false;
   bool reconnect_ = false;
   bool pieces_changed_ = false;  // a piece landed since the worker last looked
-  // A reported piece that could not be read in full: where, and how many looks so far (worker only).
+  // A reported piece that could not be read in full: where, and how many looks so far (worker
+  // only).
   uint64_t recheck_offset_ = 0;
   int recheck_fails_ = 0;
   // AdvanceHash stopped after kHashPiecesPerRound pieces with more to do (worker only).
@@ -136,8 +138,8 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   absl::Status status_;
   std::atomic<bool> cancel_{false};
 
-  Hasher sha256_{Hasher::Kind::kSha256};  // worker thread only
-  std::vector<char> hash_buffer_;         // worker thread only: one piece, reused
+  Hasher sha256_{Hasher::Kind::kSha256};    // worker thread only
+  std::vector<char> hash_buffer_;           // worker thread only: one piece, reused
   std::unique_ptr<AnnounceStream> stream_;  // worker thread only (Send locks stream_mu_)
   std::mutex stream_mu_;
   std::thread worker_;

@@ -44,10 +44,12 @@ void BlobDownload::OnMessage(const v1::AnnounceResponse& resp) {
       pending_parents_.push_back(resp.parents());
       break;
     case v1::AnnounceResponse::kGoToOrigin:
-      fallback_reason_ = absl::StrCat("scheduler said go to origin: ", resp.go_to_origin().reason());
+      fallback_reason_ =
+          absl::StrCat("scheduler said go to origin: ", resp.go_to_origin().reason());
       break;
     case v1::AnnounceResponse::kUpstreamFailed:
-      fallback_reason_ = absl::StrCat("the seed could not fetch it: ", resp.upstream_failed().reason());
+      fallback_reason_ =
+          absl::StrCat("the seed could not fetch it: ", resp.upstream_failed().reason());
       break;
     case v1::AnnounceResponse::kCancel:
       cancel_ = true;
@@ -134,10 +136,12 @@ void BlobDownload::AddPendingSegments() {
       log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
     }
     ctx_->route_segment(m.info_hash(), request_.digest);
-    auto added = ctx_->engine->AddSegment(m.torrent(), ctx_->store->BlobDir(request_.digest), /*complete=*/false,
-                                          SegmentResumePath(*ctx_->store, request_.digest, m.index()));
+    auto added = ctx_->engine->AddSegment(
+        m.torrent(), ctx_->store->BlobDir(request_.digest), /*complete=*/false,
+        SegmentResumePath(*ctx_->store, request_.digest, m.index()));
     if (!added.ok()) {
-      log_->error("blob {} segment {}: {}", request_.digest.Short(), m.index(), added.status().message());
+      log_->error("blob {} segment {}: {}", request_.digest.Short(), m.index(),
+                  added.status().message());
       continue;
     }
     std::vector<bool> have = ctx_->engine->HavePieces(*added);
@@ -145,7 +149,8 @@ void BlobDownload::AddPendingSegments() {
     Segment& seg = segments_[m.index()];
     seg.info_hash = *added;
     seg.added = true;
-    for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i) seg.pieces[i] = seg.pieces[i] || have[i];
+    for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i)
+      seg.pieces[i] = seg.pieces[i] || have[i];
   }
   for (const auto& p : parents) {
     std::string hash;
@@ -162,7 +167,8 @@ void BlobDownload::AddPendingSegments() {
       if (parent.host_id() == ctx_->config.host_id) continue;
       eps.emplace_back(parent.ip(), static_cast<int>(parent.port()));
     }
-    log_->debug("blob {} segment {}: {} parents", request_.digest.Short(), p.segment_index(), eps.size());
+    log_->debug("blob {} segment {}: {} parents", request_.digest.Short(), p.segment_index(),
+                eps.size());
     ctx_->engine->ConnectPeers(hash, eps);
   }
 }
@@ -214,15 +220,17 @@ bool BlobDownload::RunSwarm() {
                       : std::min<std::chrono::milliseconds>(
                             kWakeInterval, kRecheckInterval * (1 << std::min(recheck_fails_, 7)));
       cv_.wait_for(l, wake, [&] {
-        return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() || !pending_metas_.empty() ||
-               !pending_parents_.empty() || reconnect_ || pieces_changed_ || hash_backlog_;
+        return cancel_ || !fallback_reason_.empty() || !storage_error_.empty() ||
+               !pending_metas_.empty() || !pending_parents_.empty() || reconnect_ ||
+               pieces_changed_ || hash_backlog_;
       });
       pieces_changed_ = false;
       if (cancel_ || !fallback_reason_.empty()) return false;
       if (!storage_error_.empty()) {
         std::string err = storage_error_;
         // How much this blob still needs, so "disk full" says how much to free.
-        const uint64_t needed = plan_ ? plan_->blob_size() - std::min(plan_->blob_size(), BytesDone()) : 0;
+        const uint64_t needed =
+            plan_ ? plan_->blob_size() - std::min(plan_->blob_size(), BytesDone()) : 0;
         l.unlock();
         // libtorrent stops the segments that hit the error; drop all of them so
         // nothing keeps writing, and keep their bytes and resume data for a retry.
@@ -236,8 +244,8 @@ bool BlobDownload::RunSwarm() {
         for (const auto& h : hashes) ctx_->engine->Remove(h);
         auto free_bytes = FreeDiskBytes(ctx_->store->BlobDir(d));
         Finish(absl::ResourceExhaustedError(absl::StrCat(
-            "storing ", d.str(), " on ", ctx_->config.host_id, " failed: ", err, "; it needs ", needed,
-            " more bytes, ", free_bytes.ok() ? absl::StrCat(*free_bytes) : "unknown",
+            "storing ", d.str(), " on ", ctx_->config.host_id, " failed: ", err, "; it needs ",
+            needed, " more bytes, ", free_bytes.ok() ? absl::StrCat(*free_bytes) : "unknown",
             " bytes are free in ", ctx_->store->root(), " (partial data kept for a retry)")));
         return true;
       }
@@ -248,7 +256,8 @@ bool BlobDownload::RunSwarm() {
     {
       std::lock_guard<std::mutex> l(mu_);
       for (SegmentIndex k = 0; k < segments_.size(); ++k) {
-        if (segments_[k].added && !segments_[k].finished) unfinished.emplace_back(k, segments_[k].info_hash);
+        if (segments_[k].added && !segments_[k].finished)
+          unfinished.emplace_back(k, segments_[k].info_hash);
       }
     }
     for (const auto& [k, hash] : unfinished) {
@@ -266,7 +275,8 @@ bool BlobDownload::RunSwarm() {
       banned.swap(banned_reports_);
       for (SegmentIndex k = 0; k < segments_.size(); ++k) {
         Segment& s = segments_[k];
-        if (!s.finished && !s.pieces.empty() && std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; })) {
+        if (!s.finished && !s.pieces.empty() &&
+            std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; })) {
           s.finished = true;
         }
         if (s.finished && !s.have_sent && plan_->SegmentLength(k) > 0) {
@@ -300,8 +310,10 @@ bool BlobDownload::RunSwarm() {
     if (all_hashed) {
       std::string got = sha256_.FinalHex();
       if (got != d.hex()) {
-        log_->error("blob {}: bytes from the swarm hash to sha256:{}, not the digest; discarding and refetching",
-                    d.Short(), got.substr(0, 12));
+        log_->error(
+            "blob {}: bytes from the swarm hash to sha256:{}, not the digest; discarding and "
+            "refetching",
+            d.Short(), got.substr(0, 12));
         std::lock_guard<std::mutex> l(mu_);
         fallback_reason_ = "swarm bytes did not match the digest";
         return false;
@@ -315,10 +327,12 @@ bool BlobDownload::RunSwarm() {
       last_progress_at = now;
     }
     if (now - last_report_at >= kProgressInterval && !stream_closed) {
-      double secs = last_report_at == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(now - last_report_at);
+      double secs =
+          last_report_at == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(now - last_report_at);
       v1::AnnounceRequest req;
       req.mutable_blob_progress()->set_bytes_done(bytes_done);
-      req.mutable_blob_progress()->set_rate_bps(secs > 0 ? static_cast<uint64_t>((bytes_done - report_bytes) / secs) : 0);
+      req.mutable_blob_progress()->set_rate_bps(
+          secs > 0 ? static_cast<uint64_t>((bytes_done - report_bytes) / secs) : 0);
       Send(req);
       last_report_at = now;
       report_bytes = bytes_done;
@@ -349,16 +363,18 @@ bool BlobDownload::RunSwarm() {
     } else if (stream_closed) {
       if (closed_since == absl::InfinitePast()) {
         closed_since = now;
-        log_->warn("blob {}: announce stream to scheduler {} lost; data keeps moving, reconnecting", d.Short(),
-                   ctx_->config.scheduler);
+        log_->warn("blob {}: announce stream to scheduler {} lost; data keeps moving, reconnecting",
+                   d.Short(), ctx_->config.scheduler);
       }
       if (WaitForScheduler(*ctx_->channel, absl::Milliseconds(200))) {
         OpenStream();
         closed_since = absl::InfinitePast();
-      } else if (now - closed_since >= ctx_->config.transfer.stall_timeout && now - last_progress_at >= absl::Seconds(2)) {
+      } else if (now - closed_since >= ctx_->config.transfer.stall_timeout &&
+                 now - last_progress_at >= absl::Seconds(2)) {
         std::lock_guard<std::mutex> l(mu_);
-        fallback_reason_ = absl::StrCat("scheduler ", ctx_->config.scheduler, " unreachable for ",
-                                        absl::FormatDuration(now - closed_since), " and no progress");
+        fallback_reason_ =
+            absl::StrCat("scheduler ", ctx_->config.scheduler, " unreachable for ",
+                         absl::FormatDuration(now - closed_since), " and no progress");
         return false;
       }
     }

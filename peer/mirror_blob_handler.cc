@@ -157,8 +157,10 @@ void MirrorBlobHandler::Respond(const httplib::Request& req, httplib::Response& 
       s.verify->Update(s.buffer.data(), *got);
       if (s.sent + *got == s.length && s.verify->FinalHex() != s.digest.hex()) {
         s.failure = absl::DataLossError("cached bytes no longer match the digest; entry discarded");
-        Logger("mirror")->error("blob {}: cached bytes no longer match the digest; discarding the entry, "
-                                "the next request fetches it again", s.digest.Short());
+        Logger("mirror")->error(
+            "blob {}: cached bytes no longer match the digest; discarding the entry, "
+            "the next request fetches it again",
+            s.digest.Short());
         (void)store_.Discard(s.digest);
         return false;
       }

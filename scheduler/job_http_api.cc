@@ -115,9 +115,13 @@ void JobHttpApi::Routes() {
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already answered
     if (res.status == 404) {
-      ReplyError(res, ApiError(absl::StatusCode::kNotFound, "no_route",
-                               absl::StrCat("no route ", req.method, " ", req.path,
-                                            "; the API is under /api/v1/jobs and /api/v1/hosts (README: Preheat jobs)")));
+      ReplyError(
+          res,
+          ApiError(
+              absl::StatusCode::kNotFound, "no_route",
+              absl::StrCat(
+                  "no route ", req.method, " ", req.path,
+                  "; the API is under /api/v1/jobs and /api/v1/hosts (README: Preheat jobs)")));
     } else if (res.status == 405) {
       ReplyError(res, ApiError(absl::StatusCode::kInvalidArgument, "method_not_allowed",
                                absl::StrCat(req.method, " is not allowed on ", req.path)));

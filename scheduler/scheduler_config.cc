@@ -118,8 +118,7 @@ absl::Status ValidateSchedulerConfig(const SchedulerConfig& c) {
   }
   const TransferConfig& t = c.transfer;
   if (t.min_rate == 0 || t.segment_size == 0 || t.stall_timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "min-rate, segment-size and stall-timeout must be positive");
+    return absl::InvalidArgumentError("min-rate, segment-size and stall-timeout must be positive");
   }
   if (j.default_layer_concurrency < 1 || j.default_layer_concurrency > 1024 ||
       j.default_host_concurrency < 1 || j.default_host_concurrency > 1024) {

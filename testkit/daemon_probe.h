@@ -34,9 +34,9 @@ absl::Status WaitForSeeds(ShoalCluster& cluster, absl::Duration timeout = absl::
 struct MirrorStream {
   long status = 0;
   uint64_t bytes = 0;
-  std::string sha256;  // "sha256:<hex>" of the bytes received
-  std::string error;   // transport error, if any
-  absl::Duration elapsed;                              // GET to last byte
+  std::string sha256;                                    // "sha256:<hex>" of the bytes received
+  std::string error;                                     // transport error, if any
+  absl::Duration elapsed;                                // GET to last byte
   absl::Duration first_byte = absl::InfiniteDuration();  // GET to first body byte
 };
 // GETs the blob from a peer's mirror (?ns=registry) and hashes it as it streams;

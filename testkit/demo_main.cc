@@ -177,8 +177,16 @@ absl::Status PreheatWithShoalctl(ShoalCluster& cluster, RegistryProcess& registr
                                  const BuiltImage& image, const std::string& work_dir) {
   const std::string ref = image.Reference(registry.host_port());
   SubprocessOptions sp;
-  sp.argv = {absl::StrCat(SHOAL_BIN_DIR, "/shoalctl"), "--scheduler", cluster.scheduler_address(),
-             "preheat", ref, "--scope", "all-peers", "--wait", "--timeout", "10m"};
+  sp.argv = {absl::StrCat(SHOAL_BIN_DIR, "/shoalctl"),
+             "--scheduler",
+             cluster.scheduler_address(),
+             "preheat",
+             ref,
+             "--scope",
+             "all-peers",
+             "--wait",
+             "--timeout",
+             "10m"};
   sp.log_path = work_dir + "/shoalctl-preheat.log";
   Say(absl::StrCat("preheating ", ref, " onto every peer: shoalctl --scheduler ",
                    cluster.scheduler_address(), " preheat ", ref, " --scope all-peers --wait"));
@@ -204,8 +212,10 @@ absl::Status PreheatWithShoalctl(ShoalCluster& cluster, RegistryProcess& registr
   if (g_interrupted) return absl::CancelledError("interrupted");
   if (!code.ok() || *code != 0) {
     return absl::InternalError(absl::StrCat("the preheat job did not succeed (shoalctl exit ",
-                                            code.value_or(-1), "); its output is above, the "
-                                            "scheduler's log is ", cluster.scheduler().log_path));
+                                            code.value_or(-1),
+                                            "); its output is above, the "
+                                            "scheduler's log is ",
+                                            cluster.scheduler().log_path));
   }
   return absl::OkStatus();
 }
@@ -217,8 +227,9 @@ void PrintSummary(const PreheatResult& preheat, const std::vector<NodeResult>& r
               "origin served", "digests");
   uint64_t total_to = 0, total_origin = 0;
   if (preheat.ran) {
-    std::printf("%-10s %9.2fs %16s %16s   %s\n", "(preheat)", absl::ToDoubleSeconds(preheat.elapsed),
-                "-", MiB(preheat.origin_served).c_str(), "job succeeded on every peer");
+    std::printf("%-10s %9.2fs %16s %16s   %s\n", "(preheat)",
+                absl::ToDoubleSeconds(preheat.elapsed), "-", MiB(preheat.origin_served).c_str(),
+                "job succeeded on every peer");
     total_origin += preheat.origin_served;
   }
   for (const NodeResult& r : results) {
