@@ -134,27 +134,6 @@ void BlobStore::Touch(const BlobDigest& d) const {
   (void)SaveMeta(d, *m);
 }
 
-absl::StatusOr<size_t> BlobStore::ReadAt(const BlobDigest& d, const BlobMeta& meta, uint64_t offset,
-                                         char* buf, size_t len) const {
-  if (offset >= meta.size) return 0;
-  if (len > meta.size - offset) len = static_cast<size_t>(meta.size - offset);
-  size_t done = 0;
-  while (done < len) {
-    uint64_t pos = offset + done;
-    SegmentIndex k = static_cast<SegmentIndex>(pos / meta.segment_size);
-    uint64_t in_seg = pos - uint64_t{k} * meta.segment_size;
-    size_t want = static_cast<size_t>(std::min<uint64_t>(len - done, meta.segment_size - in_seg));
-    std::string path = SegmentPath(d, k);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return absl::DataLossError(absl::StrCat("segment file ", path, " is missing"));
-    ssize_t n = ::pread(fd, buf + done, want, static_cast<off_t>(in_seg));
-    ::close(fd);
-    if (n <= 0) return absl::DataLossError(absl::StrCat("short read from ", path));
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
-
 std::vector<std::pair<BlobDigest, BlobMeta>> BlobStore::List() const {
   std::vector<std::pair<BlobDigest, BlobMeta>> out;
   std::error_code ec;

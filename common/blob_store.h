@@ -56,10 +56,6 @@ class BlobStore {
   absl::Status Discard(const BlobDigest& d) const;
   void Touch(const BlobDigest& d) const;
 
-  // Reads [offset, offset+len) of the blob from its segment files.
-  absl::StatusOr<size_t> ReadAt(const BlobDigest& d, const BlobMeta& meta, uint64_t offset,
-                                char* buf, size_t len) const;
-
   // Verified entries, for listing and GC.
   std::vector<std::pair<BlobDigest, BlobMeta>> List() const;
   int dropped_incompatible() const { return dropped_incompatible_; }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/chunk_journal.h"
 #include "common/hashing.h"
+#include "common/segment_reader.h"
 #include "tests/common/fake_origin.h"
 
 namespace shoal {
@@ -83,7 +84,7 @@ class BlobFetcherTest : public ::testing::Test {
     auto meta = store_->LoadMeta(digest_);
     EXPECT_TRUE(meta.ok()) << meta.status();
     std::string out(meta->size, '\0');
-    auto n = store_->ReadAt(digest_, *meta, 0, out.data(), out.size());
+    auto n = SegmentReader(*store_, digest_, *meta).ReadAt(0, out.data(), out.size());
     EXPECT_TRUE(n.ok());
     return out;
   }
