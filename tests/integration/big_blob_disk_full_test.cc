@@ -127,13 +127,8 @@ TEST(BigBlobDiskFullTest, SeedSaysWhereAndHowMuchKeepsChunksAndResumesAfterSpace
   auto fs = SmallFilesystem::Mount(seed_dir, 256 * kMiB);
   ASSERT_TRUE(fs.ok()) << fs.status();
 
-  ClusterOptions co;
-  co.seeds = 1;
-  co.peers = 0;
+  ClusterOptions co = BigBlobClusterOptions((*proxy)->address(), 0);
   co.work_dir = work->path();
-  co.log_level = BigBlobLogLevel();
-  co.insecure_registries = {(*proxy)->address()};
-  co.seed_flags = BigBlobDaemonFlags();
   co.scheduler_flags = {"--upstream-failure-ttl", "1s"};
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
@@ -235,14 +230,8 @@ TEST(BigBlobDiskFullTest, PeerSaysWhereAndHowMuchAndFinishesAfterTheDiskGrows) {
   auto fs = SmallFilesystem::Mount(peer_dir, 96 * kMiB);
   ASSERT_TRUE(fs.ok()) << fs.status();
 
-  ClusterOptions co;
-  co.seeds = 1;
-  co.peers = 1;
+  ClusterOptions co = BigBlobClusterOptions(registry, 1);
   co.work_dir = work->path();
-  co.log_level = BigBlobLogLevel();
-  co.insecure_registries = {registry};
-  co.seed_flags = BigBlobDaemonFlags();
-  co.peer_flags = BigBlobDaemonFlags();
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;

@@ -68,14 +68,8 @@ TEST(BigBlobFaultsTest, Long2GiBThroughEveryFaultKindArrivesIntactOnSeedAndTwoPe
   truncate.after_bytes = 5 * kMiB + 1;
   p.AddRule(truncate);
 
-  ClusterOptions co;
-  co.seeds = 1;
-  co.peers = 2;
-  co.log_level = BigBlobLogLevel();
-  co.insecure_registries = {p.address()};
   const std::vector<std::string> timeouts = {"--stall-timeout", "4s", "--backoff-max", "2s"};
-  co.seed_flags = BigBlobDaemonFlags(timeouts);
-  co.peer_flags = BigBlobDaemonFlags(timeouts);
+  ClusterOptions co = BigBlobClusterOptions(p.address(), 2, timeouts);
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;

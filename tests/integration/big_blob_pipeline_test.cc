@@ -32,13 +32,7 @@ TEST(BigBlobPipelineTest, PeerCompletesFirstSegmentBeforeSeedHasTheLast) {
   auto proxy = FaultProxy::Start(po);
   ASSERT_TRUE(proxy.ok()) << proxy.status();
 
-  ClusterOptions co;
-  co.seeds = 1;
-  co.peers = 1;
-  co.log_level = BigBlobLogLevel();
-  co.insecure_registries = {(*proxy)->address()};
-  co.seed_flags = BigBlobDaemonFlags();
-  co.peer_flags = BigBlobDaemonFlags();
+  ClusterOptions co = BigBlobClusterOptions((*proxy)->address(), 1);
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;

@@ -39,13 +39,7 @@ TEST(BigBlobResumeTest, LongSeedKilledAtHalfResumesFromItsJournal) {
   auto proxy = FaultProxy::Start(po);
   ASSERT_TRUE(proxy.ok()) << proxy.status();
 
-  ClusterOptions co;
-  co.seeds = 1;
-  co.peers = 1;
-  co.log_level = BigBlobLogLevel();
-  co.insecure_registries = {(*proxy)->address()};
-  co.seed_flags = BigBlobDaemonFlags();
-  co.peer_flags = BigBlobDaemonFlags();
+  ClusterOptions co = BigBlobClusterOptions((*proxy)->address(), 1);
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;
@@ -115,13 +109,7 @@ TEST(BigBlobResumeTest, LongPeerKilledMidDownloadResumesFromItsPieces) {
   ASSERT_TRUE(origin.ok()) << origin.status();
   const std::string digest = (*origin)->blob.digest;
 
-  ClusterOptions co;
-  co.seeds = 1;
-  co.peers = 1;
-  co.log_level = BigBlobLogLevel();
-  co.insecure_registries = {(*origin)->registry->host_port()};
-  co.seed_flags = BigBlobDaemonFlags();
-  co.peer_flags = BigBlobDaemonFlags();
+  ClusterOptions co = BigBlobClusterOptions((*origin)->registry->host_port(), 1);
   auto cluster = ShoalCluster::Start(co);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   ShoalCluster& c = **cluster;

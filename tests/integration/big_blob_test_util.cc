@@ -43,15 +43,18 @@ absl::StatusOr<std::unique_ptr<BigBlobOrigin>> BigBlobOrigin::Create(uint64_t si
   return o;
 }
 
-std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extra) {
-  std::vector<std::string> flags = {"--metrics-listen", ":0"};
-  flags.insert(flags.end(), extra.begin(), extra.end());
-  return flags;
-}
-
-std::string BigBlobLogLevel() {
+ClusterOptions BigBlobClusterOptions(const std::string& origin, int peers,
+                                     const std::vector<std::string>& extra_flags) {
+  ClusterOptions co;
+  co.seeds = 1;
+  co.peers = peers;
   const char* level = std::getenv("SHOAL_BIG_LOG_LEVEL");
-  return level != nullptr && *level != '\0' ? level : "info";
+  co.log_level = level != nullptr && *level != '\0' ? level : "info";
+  co.insecure_registries = {origin};
+  co.seed_flags = {"--metrics-listen", ":0"};
+  co.seed_flags.insert(co.seed_flags.end(), extra_flags.begin(), extra_flags.end());
+  co.peer_flags = co.seed_flags;
+  return co;
 }
 
 StoredBlob ReadStoredBlob(const std::string& data_dir, const std::string& digest, bool hash) {

@@ -35,13 +35,13 @@ struct BigBlobOrigin {
   static absl::StatusOr<std::unique_ptr<BigBlobOrigin>> Create(uint64_t size, uint64_t seed);
 };
 
-// Flags every big-blob test gives seeds and peers: metrics on a free port, and
-// less logging (per-chunk debug lines for 2 GiB are noise).
-std::vector<std::string> BigBlobDaemonFlags(const std::vector<std::string>& extra = {});
-
-// Daemon log level: "info", or $SHOAL_BIG_LOG_LEVEL (e.g. debug, to see every
-// segment's parents and timing when a test fails).
-std::string BigBlobLogLevel();
+// The cluster every big-blob test starts: one seed and `peers` peers reaching the
+// origin at `origin` (HOST:PORT) over plain HTTP, metrics on a free port (the
+// tests read them), log level "info" or $SHOAL_BIG_LOG_LEVEL (e.g. debug, to see
+// every segment's parents and timing when a test fails); `extra_flags` go to seed
+// and peers alike.
+ClusterOptions BigBlobClusterOptions(const std::string& origin, int peers,
+                                     const std::vector<std::string>& extra_flags = {});
 
 // The blob as stored in a daemon's data dir (its segment files, concatenated).
 struct StoredBlob {
