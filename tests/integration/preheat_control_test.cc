@@ -73,12 +73,7 @@ TEST_F(PreheatControlTest, CancelMidJobStopsEveryHost) {
   nlohmann::json job;
   while (absl::Now() < deadline) {
     job = Get(id);
-    uint64_t peer_bytes = 0;
-    for (const auto& b : job["blobs"]) {
-      for (const auto& h : b["hosts"]) {
-        if (h["role"] == "peer") peer_bytes += h["bytes_done"].get<uint64_t>();
-      }
-    }
+    const uint64_t peer_bytes = BytesDoneOn(job, "peer");
     std::string state = job["state"];
     if (peer_bytes > 0 || (state != "running" && state != "pending")) break;
     absl::SleepFor(absl::Milliseconds(100));

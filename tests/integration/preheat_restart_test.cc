@@ -34,12 +34,7 @@ TEST_F(PreheatRestartTest, SchedulerKilledMidJobResumesAndOriginServesOnce) {
   nlohmann::json job;
   while (absl::Now() < deadline) {
     job = Get(id);
-    uint64_t seed_bytes = 0;
-    for (const auto& b : job["blobs"]) {
-      for (const auto& h : b["hosts"]) {
-        if (h["role"] == "seed") seed_bytes += h["bytes_done"].get<uint64_t>();
-      }
-    }
+    const uint64_t seed_bytes = BytesDoneOn(job, "seed");
     if (seed_bytes > 0) break;
     absl::SleepFor(absl::Milliseconds(50));
   }

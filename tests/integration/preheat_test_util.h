@@ -130,6 +130,17 @@ class PreheatFixture : public ::testing::Test {
 
   nlohmann::json Get(const std::string& id) { return Call("GET", "/api/v1/jobs/" + id).body; }
 
+  // Bytes the job status reports on hosts of `role` ("seed" or "peer"), all blobs.
+  static uint64_t BytesDoneOn(const nlohmann::json& job, const std::string& role) {
+    uint64_t bytes = 0;
+    for (const auto& b : job["blobs"]) {
+      for (const auto& h : b["hosts"]) {
+        if (h["role"] == role) bytes += h["bytes_done"].get<uint64_t>();
+      }
+    }
+    return bytes;
+  }
+
   // Polls until the job ends; the last status.
   nlohmann::json WaitForJob(const std::string& id, absl::Duration timeout = absl::Seconds(90)) {
     absl::Time deadline = absl::Now() + timeout;
