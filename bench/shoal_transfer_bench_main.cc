@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,8 @@ std::unique_ptr<Subprocess> StartDaemon(const std::string& dir, const std::strin
   o.log_path = absl::StrCat(dir, "/", name, "-", testkit::FreePort().value_or(0), ".log");
   auto p = Subprocess::Start(o);
   if (!p.ok()) {
-    std::fprintf(stderr, "cannot start %s: %s\n", name.c_str(), std::string(p.status().message()).c_str());
+    std::fprintf(stderr, "cannot start %s: %s\n", name.c_str(),
+                 std::string(p.status().message()).c_str());
     std::exit(1);
   }
   if (auto s = (*p)->WaitForLogLine(absl::StrCat(name, " ready"), absl::Seconds(30)); !s.ok()) {
@@ -62,8 +64,10 @@ double CurlToFile(const std::string& url, const std::string& out, uint64_t size)
   auto r = testkit::RunCommand({"curl", "-sf", "-o", out, url}, absl::Minutes(10));
   double secs = absl::ToDoubleSeconds(absl::Now() - t0);
   struct stat st;
-  if (!r.ok() || r->exit_code != 0 || ::stat(out.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != size) {
-    std::fprintf(stderr, "GET %s failed (%s)\n", url.c_str(), r.ok() ? r->output.c_str() : "no curl");
+  if (!r.ok() || r->exit_code != 0 || ::stat(out.c_str(), &st) != 0 ||
+      static_cast<uint64_t>(st.st_size) != size) {
+    std::fprintf(stderr, "GET %s failed (%s)\n", url.c_str(),
+                 r.ok() ? r->output.c_str() : "no curl");
     std::exit(1);
   }
   ::unlink(out.c_str());
@@ -90,7 +94,8 @@ int Main(int argc, char** argv) {
   auto tmp = testkit::TempDir::Create("shoal-transfer-bench");
   if (!tmp.ok()) return 1;
   const std::string dir = tmp->path();
-  std::printf("generating a %s blob and pushing it to docker-registry...\n", FormatByteSize(size).c_str());
+  std::printf("generating a %s blob and pushing it to docker-registry...\n",
+              FormatByteSize(size).c_str());
   testkit::ImageSpec spec;
   spec.layer_sizes = {size};
   auto image = testkit::BuildImage(spec, dir + "/image");
@@ -107,39 +112,44 @@ int Main(int argc, char** argv) {
   const std::string reg = (*registry)->host_port();
   const std::string path = absl::StrCat("/v2/", spec.repository, "/blobs/", blob.digest);
 
-  // Baseline: curl straight from the registry.
-  std::vector<double> curl_secs, curl_cpu;
-  for (uint32_t i = 0; i < runs; ++i) {
-    double c0 = ChildrenCpuSeconds();
-    curl_secs.push_back(CurlToFile(absl::StrCat((*registry)->url(), path), dir + "/curl.out", size));
-    curl_cpu.push_back(ChildrenCpuSeconds() - c0);
-  }
-
   // shoal: scheduler, one seed; a first peer pulls (the seed fetches from the origin
   // meanwhile), then each run a fresh peer pulls from the seed alone.
   std::string sched_addr = testkit::HostPort("127.0.0.1", *testkit::FreePort());
-  auto scheduler = StartDaemon(dir, "shoal-scheduler",
-                               {"--listen", sched_addr, "--http-listen",
-                                testkit::HostPort("127.0.0.1", *testkit::FreePort()), "--data-dir", dir + "/sched"});
+  auto scheduler = StartDaemon(
+      dir, "shoal-scheduler",
+      {"--listen", sched_addr, "--http-listen",
+       testkit::HostPort("127.0.0.1", *testkit::FreePort()), "--data-dir", dir + "/sched"});
   std::string seed_ip = "127.0.0.2";
   auto seed = StartDaemon(dir, "shoal-seed",
                           {"--scheduler", sched_addr, "--ip", seed_ip, "--data-dir", dir + "/seed",
-                           "--insecure-registry", reg, "--segment-size", segment, "--piece-size", piece, "--disk-io", disk_io});
+                           "--insecure-registry", reg, "--segment-size", segment, "--piece-size",
+                           piece, "--disk-io", disk_io});
   auto start_peer = [&](int n) {
     std::string ip = absl::StrCat("127.0.0.", 10 + n);
     std::string mirror = testkit::HostPort(ip, *testkit::FreePort(ip));
-    auto p = StartDaemon(dir, "shoal-peer",
-                         {"--scheduler", sched_addr, "--ip", ip, "--data-dir", absl::StrCat(dir, "/peer", n),
-                          "--mirror-listen", mirror, "--insecure-registry", reg, "--segment-size", segment,
-                          "--piece-size", piece, "--disk-io", disk_io});
+    auto p = StartDaemon(
+        dir, "shoal-peer",
+        {"--scheduler", sched_addr, "--ip", ip, "--data-dir", absl::StrCat(dir, "/peer", n),
+         "--mirror-listen", mirror, "--insecure-registry", reg, "--segment-size", segment,
+         "--piece-size", piece, "--disk-io", disk_io});
     return std::make_pair(std::move(p), absl::StrCat("http://", mirror, path, "?ns=", reg));
   };
   auto [warm, warm_url] = start_peer(0);
   double cold = CurlToFile(warm_url, dir + "/warm.out", size);
   warm->Stop();
-  std::vector<double> p2p_secs, seed_cpu, peer_cpu;
+  std::error_code warm_ec;
+  std::filesystem::remove_all(dir + "/peer0", warm_ec);
+  // Baseline and shoal alternate, so load from other work on a shared machine
+  // falls on both alike. Each receiver writes into fresh files that are deleted
+  // after its run: curl's output file, the peer's whole data dir.
+  std::vector<double> curl_secs, curl_cpu, p2p_secs, seed_cpu, peer_cpu;
   uint64_t seed_peak = 0, peer_peak = 0, seed_anon_peak = 0, peer_anon_peak = 0;
   for (uint32_t i = 0; i < runs; ++i) {
+    double c0 = ChildrenCpuSeconds();
+    curl_secs.push_back(
+        CurlToFile(absl::StrCat((*registry)->url(), path), dir + "/curl.out", size));
+    curl_cpu.push_back(ChildrenCpuSeconds() - c0);
+
     auto [peer, url] = start_peer(1 + static_cast<int>(i));
     ProcSample s0 = SampleProcess(seed->pid()), p0 = SampleProcess(peer->pid());
     PeakAnonRss seed_anon(seed->pid()), peer_anon(peer->pid());
@@ -152,6 +162,8 @@ int Main(int argc, char** argv) {
     seed_peak = std::max(seed_peak, s1.peak_rss_bytes);
     peer_peak = std::max(peer_peak, p1.peak_rss_bytes);
     peer->Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(absl::StrCat(dir, "/peer", 1 + i), ec);
   }
   const double gb = static_cast<double>(size) / 1e9;
   const double mb = static_cast<double>(size) / 1e6;
@@ -162,11 +174,15 @@ int Main(int argc, char** argv) {
   std::printf("| shoal peer <- seed (libtorrent) | %.0f | %.2f | %.2f |\n", mb / Median(p2p_secs),
               Median(seed_cpu) / gb, Median(peer_cpu) / gb);
   std::printf("\nratio shoal/curl throughput: %.2f\n", Median(curl_secs) / Median(p2p_secs));
-  std::printf("cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s\n", mb / cold);
-  std::printf("peak RSS (VmHWM, includes mapped page cache with --disk-io mmap): seed %.0f MiB, peer %.0f MiB\n",
-              seed_peak / 1048576.0, peer_peak / 1048576.0);
-  std::printf("peak anonymous RSS (RssAnon, the daemon's own memory): seed %.0f MiB, peer %.0f MiB\n",
-              seed_anon_peak / 1048576.0, peer_anon_peak / 1048576.0);
+  std::printf("cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s\n",
+              mb / cold);
+  std::printf(
+      "peak RSS (VmHWM, includes mapped page cache with --disk-io mmap): seed %.0f MiB, peer %.0f "
+      "MiB\n",
+      seed_peak / 1048576.0, peer_peak / 1048576.0);
+  std::printf(
+      "peak anonymous RSS (RssAnon, the daemon's own memory): seed %.0f MiB, peer %.0f MiB\n",
+      seed_anon_peak / 1048576.0, peer_anon_peak / 1048576.0);
   return 0;
 }
 

@@ -45,7 +45,7 @@ absl::StatusOr<v1::SegmentMeta> SeedCompleteSegment(const BlobStore& store, Torr
   meta.set_info_hash(torrent->info_hash_hex);
   meta.set_length(length);
   if (auto s = SaveSegmentMeta(store, d, meta); !s.ok()) return s;
-  auto added = engine.AddSegment(meta.torrent(), store.BlobDir(d), /*complete=*/true, "");
+  auto added = engine.AddSegment(meta.torrent(), store.BlobDir(d), TorrentEngine::AddMode::kSeed, "");
   if (!added.ok()) return added.status();
   return meta;
 }

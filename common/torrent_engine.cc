@@ -169,7 +169,9 @@ class TorrentEngine::Impl {
   }
 
   absl::StatusOr<std::string> Add(const std::string& bytes, const std::string& save_dir,
-                                  bool complete, const std::string& resume_path) {
+                                  TorrentEngine::AddMode mode, const std::string& resume_path) {
+    const bool complete = mode == TorrentEngine::AddMode::kSeed;
+    const bool standby = mode == TorrentEngine::AddMode::kStandby;
     lt::error_code ec;
     auto ti = std::make_shared<lt::torrent_info>(
         lt::span<char const>(bytes.data(), static_cast<long>(bytes.size())), ec, lt::from_span);
@@ -208,6 +210,14 @@ class TorrentEngine::Impl {
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused |
                    lt::torrent_flags::duplicate_is_error);
     if (complete) atp.flags |= lt::torrent_flags::seed_mode;
+    if (standby) {
+      // One piece wanted, not none: a torrent that wants nothing counts as finished
+      // and libtorrent connects it only on its once-a-second tick.
+      atp.piece_priorities.assign(static_cast<size_t>(ti->num_pieces()), lt::dont_download);
+      if (!atp.piece_priorities.empty()) atp.piece_priorities[0] = lt::low_priority;
+    } else {
+      atp.piece_priorities.clear();  // resume data may hold a standby's zeros
+    }
     // Rarest first inside a segment, not sequential: peers that all asked for
     // pieces in the same order held the same pieces at the same time and could
     // not feed each other, so the seed uploaded most copies itself (shoal-bench
@@ -216,8 +226,9 @@ class TorrentEngine::Impl {
     // comes from the peer's window of active segments (blob_download_swarm.cc).
     return RunOnOwner<absl::StatusOr<std::string>>(
         [&, hash](lt::session& s) -> absl::StatusOr<std::string> {
-          if (torrents_.contains(hash)) {
+          if (auto known = torrents_.find(hash); known != torrents_.end()) {
             // Known already: upgrading to complete needs no action, libtorrent has the pieces.
+            if (!standby) Activate(hash);
             return hash;
           }
           lt::error_code aec;
@@ -226,6 +237,7 @@ class TorrentEngine::Impl {
             return absl::InternalError(
                 absl::StrCat("cannot add segment torrent ", hash, ": ", aec.message()));
           torrents_[hash] = Entry{h, resume_path};
+          torrents_[hash].standby = standby;
           {
             std::lock_guard<std::mutex> l(status_mu_);
             status_.try_emplace(hash);
@@ -250,6 +262,23 @@ class TorrentEngine::Impl {
                      e.what());
         }
       }
+      if (eps.empty()) return;
+      if (it->second.checked) {
+        ConnectNow(it->second);
+      } else {
+        it->second.connect_when_checked = true;
+      }
+    });
+  }
+
+  void Activate(const std::string& hash) {
+    Post([this, hash](lt::session&) {
+      auto it = torrents_.find(hash);
+      if (it == torrents_.end() || !it->second.standby) return;
+      it->second.standby = false;
+      const int n = it->second.handle.torrent_file()->num_pieces();
+      it->second.handle.prioritize_pieces(
+          std::vector<lt::download_priority_t>(static_cast<size_t>(n), lt::default_priority));
     });
   }
 
@@ -291,7 +320,23 @@ class TorrentEngine::Impl {
     // only when none is left.
     absl::flat_hash_set<int> unwritten;
     bool finish_pending = false;
+    // Added with every piece at priority 0: libtorrent calls it "finished" while
+    // it has none of them; it is not done until Activate() and every piece.
+    bool standby = false;
+    bool checked = false;               // torrent_checked_alert seen
+    bool connect_when_checked = false;  // peers were given before it was checked
   };
+
+  // libtorrent connects to the peers it was given on its once-a-second peer
+  // tick, so a new segment sat idle for up to 1 s. Resuming a torrent connects to
+  // its listed peers at once ("connect boost"), so a torrent without connections
+  // gets a pause/resume. Only once it is checked: a resume before that is lost.
+  void ConnectNow(Entry& e) {
+    e.connect_when_checked = false;
+    if (e.handle.status({}).num_peers > 0) return;
+    e.handle.pause();
+    e.handle.resume();
+  }
 
   // A piece that passed its hash: report it now if its bytes are in the file,
   // else when its last write completes (PieceWritten).
@@ -402,12 +447,19 @@ class TorrentEngine::Impl {
           auto e = torrents_.find(hash);
           const bool written =
               e == torrents_.end() || (e->second.unwritten.empty() && !e->second.finish_pending);
-          s.finished = (st.is_finished || st.is_seeding) && written;
+          // is_seeding (every piece), not is_finished (every wanted piece): a
+          // standby segment wants none.
+          s.finished = st.is_seeding && written;
           s.peers = st.num_peers;
           s.download_rate = static_cast<uint64_t>(st.download_payload_rate);
           s.upload_rate = static_cast<uint64_t>(st.upload_payload_rate);
           s.total_download = static_cast<uint64_t>(st.total_payload_download);
           s.total_upload = static_cast<uint64_t>(st.total_payload_upload);
+        }
+      } else if (auto* tc = lt::alert_cast<lt::torrent_checked_alert>(a)) {
+        if (auto it = torrents_.find(HexOf(tc->handle.info_hashes().v1)); it != torrents_.end()) {
+          it->second.checked = true;
+          if (it->second.connect_when_checked) ConnectNow(it->second);
         }
       } else if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) {
         const lt::sha1_hash ih = pf->handle.info_hashes().v1;
@@ -417,7 +469,7 @@ class TorrentEngine::Impl {
         }
       } else if (auto* tf = lt::alert_cast<lt::torrent_finished_alert>(a)) {
         std::string hash = HexOf(tf->handle.info_hashes().v1);
-        if (auto it = torrents_.find(hash); it != torrents_.end()) {
+        if (auto it = torrents_.find(hash); it != torrents_.end() && !it->second.standby) {
           // Every piece passed its hash; it is finished once all are in the file.
           if (it->second.unwritten.empty()) {
             TorrentDone(hash, it->second);
@@ -518,10 +570,11 @@ TorrentEngine::TorrentEngine(std::unique_ptr<Impl> impl, int port)
 TorrentEngine::~TorrentEngine() { Stop(); }
 
 absl::StatusOr<std::string> TorrentEngine::AddSegment(const std::string& torrent_bytes,
-                                                      const std::string& save_dir, bool complete,
+                                                      const std::string& save_dir, AddMode mode,
                                                       const std::string& resume_path) {
-  return impl_->Add(torrent_bytes, save_dir, complete, resume_path);
+  return impl_->Add(torrent_bytes, save_dir, mode, resume_path);
 }
+void TorrentEngine::Activate(const std::string& info_hash) { impl_->Activate(info_hash); }
 void TorrentEngine::ConnectPeers(const std::string& info_hash,
                                  const std::vector<std::pair<std::string, int>>& endpoints) {
   impl_->Connect(info_hash, endpoints);

@@ -32,7 +32,8 @@ struct TorrentEvents {
   std::function<void(const std::string& info_hash, int piece)> on_piece_finished;
   std::function<void(const std::string& info_hash)> on_torrent_finished;
   // A parent sent data that failed the piece hash and libtorrent banned it.
-  std::function<void(const std::string& info_hash, const std::string& peer_ip, int peer_port)> on_peer_banned;
+  std::function<void(const std::string& info_hash, const std::string& peer_ip, int peer_port)>
+      on_peer_banned;
   // Storage failure (e.g. disk full); the torrent is paused.
   std::function<void(const std::string& info_hash, const std::string& error)> on_storage_error;
 };
@@ -55,13 +56,24 @@ class TorrentEngine {
 
   int listen_port() const { return listen_port_; }
 
+  enum class AddMode {
+    kSeed,      // the data is known good: seed it (seed mode, no re-check)
+    kDownload,  // fetch every piece from the parents
+    // Connect to parents but request nothing until Activate(): the connection
+    // set-up (~0.6 s per segment on loopback) is paid before the segment's turn.
+    kStandby,
+  };
   // Adds a segment torrent whose single file lives in save_dir (idempotent; returns
-  // the info-hash). complete=true: the data is known good (seed mode, no re-check).
-  // resume_path: libtorrent resume data is read from it when present and written
-  // to it periodically and on finish/stop, so a killed daemon resumes.
-  absl::StatusOr<std::string> AddSegment(const std::string& torrent_bytes, const std::string& save_dir,
-                                         bool complete, const std::string& resume_path);
-  void ConnectPeers(const std::string& info_hash, const std::vector<std::pair<std::string, int>>& endpoints);
+  // the info-hash). resume_path: libtorrent resume data is read from it when
+  // present and written to it periodically and on finish/stop, so a killed daemon
+  // resumes.
+  absl::StatusOr<std::string> AddSegment(const std::string& torrent_bytes,
+                                         const std::string& save_dir, AddMode mode,
+                                         const std::string& resume_path);
+  // A kStandby segment starts requesting pieces.
+  void Activate(const std::string& info_hash);
+  void ConnectPeers(const std::string& info_hash,
+                    const std::vector<std::pair<std::string, int>>& endpoints);
   void Remove(const std::string& info_hash);
   std::optional<SegmentTransferStatus> Status(const std::string& info_hash) const;
   // Piece indices the torrent has (for resume accounting); empty when unknown.

@@ -217,7 +217,7 @@ void BlobDownload::RunHeld(const BlobMeta& meta) {
     if (!seg.ok()) return;  // fetched from the origin without torrents: serve only
     ctx_->route_segment(seg->info_hash(), request_.digest);
     auto added =
-        ctx_->engine->AddSegment(seg->torrent(), ctx_->store->BlobDir(request_.digest), true, "");
+        ctx_->engine->AddSegment(seg->torrent(), ctx_->store->BlobDir(request_.digest), TorrentEngine::AddMode::kSeed, "");
     if (!added.ok()) return;
     std::lock_guard<std::mutex> l(mu_);
     Segment& s = segments_[k];

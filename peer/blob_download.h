@@ -75,6 +75,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   struct Segment {
     std::string info_hash;
     bool added = false;
+    bool standby = false;  // added and connected, waiting for a slot in the window
     bool finished = false;
     bool have_sent = false;
     std::vector<bool> pieces;  // passed the hash and in the file
@@ -89,6 +90,8 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   void LoadFromDisk();
   void RunHeld(const BlobMeta& meta);
   void AddPendingSegments();
+  void ActivateStandbySegments();
+  size_t ActiveSegments() const;  // mu_ held
   void AdvanceHash();
   void Finish(absl::Status status);
   void Send(const v1::AnnounceRequest& req);

@@ -26,7 +26,37 @@ constexpr auto kRecheckInterval = std::chrono::milliseconds(3);
 // connection with its own buffers, so a 20 GB blob (320 segments) must not open
 // them all at once.
 constexpr size_t kActiveSegments = 3;
+// The next segments wait in standby: added and connected to their parents, so a
+// slot that frees up is filled at once. Connecting when the slot freed cost
+// ~0.6 s per segment on loopback, during which the pair moved nothing.
+constexpr size_t kStandbySegments = 2;
 }  // namespace
+
+size_t BlobDownload::ActiveSegments() const {
+  size_t active = 0;
+  for (const Segment& s : segments_) {
+    bool all = std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; });
+    active += s.added && !s.standby && !s.finished && !all ? 1 : 0;
+  }
+  return active;
+}
+
+// Fills free slots of the window with standby segments, lowest index first.
+void BlobDownload::ActivateStandbySegments() {
+  std::vector<std::string> hashes;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    size_t active = ActiveSegments();
+    for (Segment& s : segments_) {
+      if (active >= kActiveSegments) break;
+      if (!s.added || !s.standby) continue;
+      s.standby = false;
+      hashes.push_back(s.info_hash);
+      ++active;
+    }
+  }
+  for (const auto& h : hashes) ctx_->engine->Activate(h);
+}
 
 void BlobDownload::OnMessage(const v1::AnnounceResponse& resp) {
   std::lock_guard<std::mutex> l(mu_);
@@ -117,28 +147,30 @@ void BlobDownload::AddPendingSegments() {
   std::sort(metas.begin(), metas.end(), [](const v1::SegmentMeta& a, const v1::SegmentMeta& b) {
     return a.index() < b.index();
   });
+  ActivateStandbySegments();
   for (const auto& m : metas) {
     if (m.index() >= segments_.size()) continue;
+    TorrentEngine::AddMode mode = TorrentEngine::AddMode::kDownload;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (segments_[m.index()].added) continue;
-      size_t active = 0;
-      for (const Segment& s : segments_) {
-        bool all = std::all_of(s.pieces.begin(), s.pieces.end(), [](bool b) { return b; });
-        active += s.added && !s.finished && !all ? 1 : 0;
-      }
-      if (active >= kActiveSegments) {
-        deferred_metas_.push_back(m);  // added when an earlier segment finishes
-        continue;
+      if (ActiveSegments() >= kActiveSegments) {
+        size_t standby = std::count_if(segments_.begin(), segments_.end(),
+                                       [](const Segment& s) { return s.added && s.standby; });
+        if (standby >= kStandbySegments) {
+          deferred_metas_.push_back(m);  // added when an earlier segment finishes
+          continue;
+        }
+        mode = TorrentEngine::AddMode::kStandby;
       }
     }
     if (auto s = SaveSegmentMeta(*ctx_->store, request_.digest, m); !s.ok()) {
       log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
     }
     ctx_->route_segment(m.info_hash(), request_.digest);
-    auto added = ctx_->engine->AddSegment(
-        m.torrent(), ctx_->store->BlobDir(request_.digest), /*complete=*/false,
-        SegmentResumePath(*ctx_->store, request_.digest, m.index()));
+    auto added =
+        ctx_->engine->AddSegment(m.torrent(), ctx_->store->BlobDir(request_.digest), mode,
+                                 SegmentResumePath(*ctx_->store, request_.digest, m.index()));
     if (!added.ok()) {
       log_->error("blob {} segment {}: {}", request_.digest.Short(), m.index(),
                   added.status().message());
@@ -149,6 +181,7 @@ void BlobDownload::AddPendingSegments() {
     Segment& seg = segments_[m.index()];
     seg.info_hash = *added;
     seg.added = true;
+    seg.standby = mode == TorrentEngine::AddMode::kStandby;
     for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i)
       seg.pieces[i] = seg.pieces[i] || have[i];
   }

@@ -106,7 +106,7 @@ void SeedAgent::LoadHeldBlobs() {
         complete = false;
         break;
       }
-      auto added = engine_->AddSegment(seg->torrent(), store_->BlobDir(digest), /*complete=*/true, "");
+      auto added = engine_->AddSegment(seg->torrent(), store_->BlobDir(digest), TorrentEngine::AddMode::kSeed, "");
       if (!added.ok()) {
         complete = false;
         break;
