@@ -338,6 +338,11 @@ class TorrentEngine::Impl {
     e.handle.resume();
   }
 
+  static bool HoldsEveryPiece(const lt::torrent_handle& h) {
+    auto ti = h.torrent_file();
+    return ti && h.status({}).num_pieces == ti->num_pieces();
+  }
+
   // A piece that passed its hash: report it now if its bytes are in the file,
   // else when its last write completes (PieceWritten).
   void PieceVerified(const std::string& hash, Entry& e, const lt::sha1_hash& ih, int piece) {
@@ -469,7 +474,11 @@ class TorrentEngine::Impl {
         }
       } else if (auto* tf = lt::alert_cast<lt::torrent_finished_alert>(a)) {
         std::string hash = HexOf(tf->handle.info_hashes().v1);
-        if (auto it = torrents_.find(hash); it != torrents_.end() && !it->second.standby) {
+        // "Finished" means every wanted piece. A standby segment posts it when its
+        // first piece lands, and that alert may be popped only after Activate()
+        // ran: what counts is whether the torrent holds every piece now.
+        if (auto it = torrents_.find(hash);
+            it != torrents_.end() && !it->second.standby && HoldsEveryPiece(it->second.handle)) {
           // Every piece passed its hash; it is finished once all are in the file.
           if (it->second.unwritten.empty()) {
             TorrentDone(hash, it->second);
