@@ -134,11 +134,14 @@ int Main(int argc, char** argv) {
          "--piece-size", piece, "--disk-io", disk_io});
     return std::make_pair(std::move(p), absl::StrCat("http://", mirror, path, "?ns=", reg));
   };
+  auto drop_peer_data = [&](int n) {
+    std::error_code ec;
+    std::filesystem::remove_all(absl::StrCat(dir, "/peer", n), ec);
+  };
   auto [warm, warm_url] = start_peer(0);
   double cold = CurlToFile(warm_url, dir + "/warm.out", size);
   warm->Stop();
-  std::error_code warm_ec;
-  std::filesystem::remove_all(dir + "/peer0", warm_ec);
+  drop_peer_data(0);
   // Baseline and shoal alternate, so load from other work on a shared machine
   // falls on both alike. Each receiver writes into fresh files that are deleted
   // after its run: curl's output file, the peer's whole data dir.
@@ -162,8 +165,7 @@ int Main(int argc, char** argv) {
     seed_peak = std::max(seed_peak, s1.peak_rss_bytes);
     peer_peak = std::max(peer_peak, p1.peak_rss_bytes);
     peer->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(absl::StrCat(dir, "/peer", 1 + i), ec);
+    drop_peer_data(1 + static_cast<int>(i));
   }
   const double gb = static_cast<double>(size) / 1e9;
   const double mb = static_cast<double>(size) / 1e6;

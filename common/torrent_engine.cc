@@ -1,8 +1,5 @@
 #include "common/torrent_engine.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -25,10 +22,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
-#include "common/hashing.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/piece_write_tracker.h"
+#include "common/pieces_on_disk.h"
 #include "common/torrent_settings.h"
 
 namespace shoal {
@@ -38,44 +35,6 @@ std::string HexOf(const lt::sha1_hash& h) {
   std::ostringstream os;
   os << h;
   return os.str();
-}
-
-// Marks in `have` every piece of a single-file segment torrent whose bytes are on
-// disk in full and match their SHA-1, skipping holes of the sparse file cheaply.
-// libtorrent's resume data is saved every few seconds, so after a kill -9 the file
-// holds pieces the resume data does not list; without this they would be fetched
-// again (or, without resume data, libtorrent would hash the whole file, holes too).
-// Returns how many pieces were found.
-int FindPiecesOnDisk(const lt::torrent_info& ti, const std::string& save_dir,
-                     lt::typed_bitfield<lt::piece_index_t>& have) {
-  if (ti.num_files() != 1) return 0;
-  const std::string path = save_dir + "/" + ti.files().file_path(lt::file_index_t(0));
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  if (have.size() != ti.num_pieces()) have.resize(ti.num_pieces(), false);
-  std::vector<char> buf(static_cast<size_t>(ti.piece_length()));
-  int found = 0;
-  for (lt::piece_index_t p(0); p < lt::piece_index_t(ti.num_pieces()); ++p) {
-    if (have.get_bit(p)) continue;
-    const off_t start = static_cast<off_t>(static_cast<int>(p)) * ti.piece_length();
-    const int len = ti.piece_size(p);
-    // A hole at the piece's start means it was never written in full (pieces are
-    // written block by block, and a finished piece has no hole anywhere).
-    off_t data = ::lseek(fd, start, SEEK_DATA);
-    if (data < 0 || data != start) continue;
-    off_t hole = ::lseek(fd, start, SEEK_HOLE);
-    if (hole >= 0 && hole < start + len) continue;
-    ssize_t got = ::pread(fd, buf.data(), static_cast<size_t>(len), start);
-    if (got != len) continue;
-    Hasher sha1(Hasher::Kind::kSha1);
-    sha1.Update(buf.data(), static_cast<size_t>(len));
-    lt::sha1_hash want = ti.hash_for_piece(p);
-    if (sha1.FinalRaw() != std::string(want.data(), want.size())) continue;
-    have.set_bit(p);
-    ++found;
-  }
-  ::close(fd);
-  return found;
 }
 
 }  // namespace
@@ -338,11 +297,6 @@ class TorrentEngine::Impl {
     e.handle.resume();
   }
 
-  static bool HoldsEveryPiece(const lt::torrent_handle& h) {
-    auto ti = h.torrent_file();
-    return ti && h.status({}).num_pieces == ti->num_pieces();
-  }
-
   // A piece that passed its hash: report it now if its bytes are in the file,
   // else when its last write completes (PieceWritten).
   void PieceVerified(const std::string& hash, Entry& e, const lt::sha1_hash& ih, int piece) {
@@ -475,10 +429,11 @@ class TorrentEngine::Impl {
       } else if (auto* tf = lt::alert_cast<lt::torrent_finished_alert>(a)) {
         std::string hash = HexOf(tf->handle.info_hashes().v1);
         // "Finished" means every wanted piece. A standby segment posts it when its
-        // first piece lands, and that alert may be popped only after Activate()
-        // ran: what counts is whether the torrent holds every piece now.
+        // first piece lands, and the alert may be popped only after Activate() ran:
+        // what counts is whether the torrent holds every piece now (seeding), the
+        // same test as the status updates below.
         if (auto it = torrents_.find(hash);
-            it != torrents_.end() && !it->second.standby && HoldsEveryPiece(it->second.handle)) {
+            it != torrents_.end() && it->second.handle.status({}).is_seeding) {
           // Every piece passed its hash; it is finished once all are in the file.
           if (it->second.unwritten.empty()) {
             TorrentDone(hash, it->second);

@@ -148,21 +148,28 @@ void BlobDownload::AddPendingSegments() {
     return a.index() < b.index();
   });
   ActivateStandbySegments();
+  // Counted once per round (a 20 GB blob has 320 segments, most of them deferred
+  // here on every round) and kept current as segments are added below.
+  size_t active, standby;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    active = ActiveSegments();
+    standby = std::count_if(segments_.begin(), segments_.end(),
+                            [](const Segment& s) { return s.added && s.standby; });
+  }
   for (const auto& m : metas) {
     if (m.index() >= segments_.size()) continue;
-    TorrentEngine::AddMode mode = TorrentEngine::AddMode::kDownload;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (segments_[m.index()].added) continue;
-      if (ActiveSegments() >= kActiveSegments) {
-        size_t standby = std::count_if(segments_.begin(), segments_.end(),
-                                       [](const Segment& s) { return s.added && s.standby; });
-        if (standby >= kStandbySegments) {
-          deferred_metas_.push_back(m);  // added when an earlier segment finishes
-          continue;
-        }
-        mode = TorrentEngine::AddMode::kStandby;
+    }
+    TorrentEngine::AddMode mode = TorrentEngine::AddMode::kDownload;
+    if (active >= kActiveSegments) {
+      if (standby >= kStandbySegments) {
+        deferred_metas_.push_back(m);  // added when an earlier segment finishes
+        continue;
       }
+      mode = TorrentEngine::AddMode::kStandby;
     }
     if (auto s = SaveSegmentMeta(*ctx_->store, request_.digest, m); !s.ok()) {
       log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
@@ -184,6 +191,11 @@ void BlobDownload::AddPendingSegments() {
     seg.standby = mode == TorrentEngine::AddMode::kStandby;
     for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i)
       seg.pieces[i] = seg.pieces[i] || have[i];
+    if (seg.standby) {
+      ++standby;
+    } else if (!std::all_of(seg.pieces.begin(), seg.pieces.end(), [](bool b) { return b; })) {
+      ++active;  // a segment found whole on disk takes no slot
+    }
   }
   for (const auto& p : parents) {
     std::string hash;
