@@ -89,11 +89,23 @@ absl::StatusOr<JobStatus> ParseJobStatus(const std::string& text) {
           // The seed's copy (listed when it sources the blob) is not a node's: the
           // bench measures nodes, and counting it overran the byte total.
           if (Str(h, "role") == "seed") continue;
-          bp.hosts.push_back({Str(h, "host_id"), Str(h, "state"), U64(h, "bytes_done"),
-                              Str(h, "error"), I64(h, "finished_unix_ms")});
+          bp.hosts.push_back(
+              {Str(h, "host_id"), Str(h, "state"), U64(h, "bytes_done"), Str(h, "error"), 0});
         }
       }
       s.blobs.push_back(std::move(bp));
+    }
+  }
+  // Finish times are listed apart from progress, one entry per blob and host.
+  auto timings = j.find("blob_timings");
+  if (timings != j.end() && timings->is_array()) {
+    for (const json& t : *timings) {
+      for (JobBlobProgress& b : s.blobs) {
+        if (b.digest != Str(t, "digest")) continue;
+        for (JobHostProgress& h : b.hosts) {
+          if (h.host_id == Str(t, "host_id")) h.finished_unix_ms = I64(t, "finished_unix_ms");
+        }
+      }
     }
   }
   return s;

@@ -1,6 +1,9 @@
 // shoal-transfer-bench: one blob moved seed -> one peer over loopback, against
 // curl fetching the same blob straight from docker-registry in the same run.
-// Prints MB/s and CPU-seconds per GB on each side, and the ratio to curl.
+// Two shoal figures: the pair (a preheat job puts the blob into a fresh peer's
+// cache, digest verified: what the seed and peer alone cost) and the mirror (a
+// client GETs the blob from a fresh peer's mirror: the pair plus a third hop).
+// Prints MB/s and CPU-seconds per GB on each side, and the ratios to curl.
 //
 //   build/bin/shoal-transfer-bench [--size 1GiB] [--runs 3]
 #include <sys/stat.h>
@@ -14,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/preheat_client.h"
 #include "bench/proc_stats.h"
 #include "common/options.h"
 #include "testkit/image_builder.h"
@@ -28,16 +32,42 @@ namespace {
 
 using testkit::Subprocess;
 
-struct Run {
-  double seconds = 0;
-  double cpu_a = 0;  // curl | seed
-  double cpu_b = 0;  // registry | peer
-};
-
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
 }
+
+// One shoal measurement's runs: wall seconds and each daemon's CPU and memory.
+struct Side {
+  std::vector<double> secs, seed_cpu, peer_cpu;
+  uint64_t seed_peak = 0, peer_peak = 0, seed_anon_peak = 0, peer_anon_peak = 0;
+};
+
+// Seed and peer CPU and memory over one run.
+class SideSampler {
+ public:
+  SideSampler(pid_t seed, pid_t peer)
+      : seed_(seed),
+        peer_(peer),
+        s0_(SampleProcess(seed)),
+        p0_(SampleProcess(peer)),
+        seed_anon_(seed),
+        peer_anon_(peer) {}
+  void Finish(Side* side) {
+    side->seed_anon_peak = std::max(side->seed_anon_peak, seed_anon_.Stop());
+    side->peer_anon_peak = std::max(side->peer_anon_peak, peer_anon_.Stop());
+    ProcSample s1 = SampleProcess(seed_), p1 = SampleProcess(peer_);
+    side->seed_cpu.push_back(s1.cpu_seconds - s0_.cpu_seconds);
+    side->peer_cpu.push_back(p1.cpu_seconds - p0_.cpu_seconds);
+    side->seed_peak = std::max(side->seed_peak, s1.peak_rss_bytes);
+    side->peer_peak = std::max(side->peer_peak, p1.peak_rss_bytes);
+  }
+
+ private:
+  pid_t seed_, peer_;
+  ProcSample s0_, p0_;
+  PeakAnonRss seed_anon_, peer_anon_;
+};
 
 std::unique_ptr<Subprocess> StartDaemon(const std::string& dir, const std::string& name,
                                         std::vector<std::string> args) {
@@ -113,78 +143,117 @@ int Main(int argc, char** argv) {
   const std::string path = absl::StrCat("/v2/", spec.repository, "/blobs/", blob.digest);
 
   // shoal: scheduler, one seed; a first peer pulls (the seed fetches from the origin
-  // meanwhile), then each run a fresh peer pulls from the seed alone.
+  // meanwhile), then each run fresh peers fetch from the seed alone.
   std::string sched_addr = testkit::HostPort("127.0.0.1", *testkit::FreePort());
-  auto scheduler = StartDaemon(
-      dir, "shoal-scheduler",
-      {"--listen", sched_addr, "--http-listen",
-       testkit::HostPort("127.0.0.1", *testkit::FreePort()), "--data-dir", dir + "/sched"});
+  std::string api_addr = testkit::HostPort("127.0.0.1", *testkit::FreePort());
+  auto scheduler =
+      StartDaemon(dir, "shoal-scheduler",
+                  {"--listen", sched_addr, "--http-listen", api_addr, "--data-dir",
+                   dir + "/sched", "--insecure-registry", reg});
   std::string seed_ip = "127.0.0.2";
   auto seed = StartDaemon(dir, "shoal-seed",
                           {"--scheduler", sched_addr, "--ip", seed_ip, "--data-dir", dir + "/seed",
                            "--insecure-registry", reg, "--segment-size", segment, "--piece-size",
                            piece, "--disk-io", disk_io});
+  auto peer_id = [](int n) { return absl::StrCat("bench-peer", n); };
   auto start_peer = [&](int n) {
     std::string ip = absl::StrCat("127.0.0.", 10 + n);
     std::string mirror = testkit::HostPort(ip, *testkit::FreePort(ip));
     auto p = StartDaemon(
         dir, "shoal-peer",
-        {"--scheduler", sched_addr, "--ip", ip, "--data-dir", absl::StrCat(dir, "/peer", n),
-         "--mirror-listen", mirror, "--insecure-registry", reg, "--segment-size", segment,
-         "--piece-size", piece, "--disk-io", disk_io});
+        {"--scheduler", sched_addr, "--ip", ip, "--host-id", peer_id(n), "--data-dir",
+         absl::StrCat(dir, "/peer", n), "--mirror-listen", mirror, "--insecure-registry", reg,
+         "--segment-size", segment, "--piece-size", piece, "--disk-io", disk_io});
     return std::make_pair(std::move(p), absl::StrCat("http://", mirror, path, "?ns=", reg));
   };
   auto drop_peer_data = [&](int n) {
     std::error_code ec;
     std::filesystem::remove_all(absl::StrCat(dir, "/peer", n), ec);
   };
+  PreheatClient jobs(absl::StrCat("http://", api_addr));
+  const std::string image_ref = absl::StrCat(reg, "/", spec.repository, ":", spec.tag);
+  // A preheat job onto peer n alone; seconds from the POST to the scheduler's
+  // record of the blob verified on the peer (both clocks are this machine's).
+  auto preheat_onto = [&](int n) {
+    absl::Time t0 = absl::Now();
+    auto id = jobs.Submit(image_ref, absl::StrCat("hosts:", peer_id(n)), "");
+    if (!id.ok()) {
+      std::fprintf(stderr, "preheat job: %s\n", std::string(id.status().message()).c_str());
+      std::exit(1);
+    }
+    const absl::Time give_up = absl::Now() + absl::Minutes(10);
+    while (absl::Now() < give_up) {
+      auto st = jobs.Get(*id);
+      if (st.ok() && st->Terminal()) {
+        int64_t done_ms = st->HostFinishedUnixMs(peer_id(n));
+        if (st->state != "succeeded" || done_ms == 0) {
+          std::fprintf(stderr, "preheat job %s ended %s: %s\n", id->c_str(), st->state.c_str(),
+                       st->error.c_str());
+          std::exit(1);
+        }
+        return absl::ToDoubleSeconds(absl::FromUnixMillis(done_ms) - t0);
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    std::fprintf(stderr, "preheat job %s did not end within 10 minutes\n", id->c_str());
+    std::exit(1);
+  };
+
   auto [warm, warm_url] = start_peer(0);
   double cold = CurlToFile(warm_url, dir + "/warm.out", size);
   warm->Stop();
   drop_peer_data(0);
   // Baseline and shoal alternate, so load from other work on a shared machine
-  // falls on both alike. Each receiver writes into fresh files that are deleted
+  // falls on all alike. Each receiver writes into fresh files that are deleted
   // after its run: curl's output file, the peer's whole data dir.
-  std::vector<double> curl_secs, curl_cpu, p2p_secs, seed_cpu, peer_cpu;
-  uint64_t seed_peak = 0, peer_peak = 0, seed_anon_peak = 0, peer_anon_peak = 0;
+  std::vector<double> curl_secs, curl_cpu;
+  Side pair, mirror;
+  int next_peer = 1;
   for (uint32_t i = 0; i < runs; ++i) {
     double c0 = ChildrenCpuSeconds();
     curl_secs.push_back(
         CurlToFile(absl::StrCat((*registry)->url(), path), dir + "/curl.out", size));
     curl_cpu.push_back(ChildrenCpuSeconds() - c0);
 
-    auto [peer, url] = start_peer(1 + static_cast<int>(i));
-    ProcSample s0 = SampleProcess(seed->pid()), p0 = SampleProcess(peer->pid());
-    PeakAnonRss seed_anon(seed->pid()), peer_anon(peer->pid());
-    p2p_secs.push_back(CurlToFile(url, dir + "/p2p.out", size));
-    seed_anon_peak = std::max(seed_anon_peak, seed_anon.Stop());
-    peer_anon_peak = std::max(peer_anon_peak, peer_anon.Stop());
-    ProcSample s1 = SampleProcess(seed->pid()), p1 = SampleProcess(peer->pid());
-    seed_cpu.push_back(s1.cpu_seconds - s0.cpu_seconds);
-    peer_cpu.push_back(p1.cpu_seconds - p0.cpu_seconds);
-    seed_peak = std::max(seed_peak, s1.peak_rss_bytes);
-    peer_peak = std::max(peer_peak, p1.peak_rss_bytes);
-    peer->Stop();
-    drop_peer_data(1 + static_cast<int>(i));
+    for (Side* side : {&pair, &mirror}) {
+      int n = next_peer++;
+      auto [peer, url] = start_peer(n);
+      SideSampler sampler(seed->pid(), peer->pid());
+      side->secs.push_back(side == &pair ? preheat_onto(n)
+                                         : CurlToFile(url, dir + "/p2p.out", size));
+      sampler.Finish(side);
+      peer->Stop();
+      drop_peer_data(n);
+    }
   }
   const double gb = static_cast<double>(size) / 1e9;
   const double mb = static_cast<double>(size) / 1e6;
   std::printf("\n%s blob over loopback, median of %u runs\n", FormatByteSize(size).c_str(), runs);
-  std::printf("| path | MB/s | CPU-s/GB sender | CPU-s/GB receiver |\n|---|---|---|---|\n");
-  std::printf("| curl <- docker-registry | %.0f | (registry) | %.2f |\n", mb / Median(curl_secs),
-              Median(curl_cpu) / gb);
-  std::printf("| shoal peer <- seed (libtorrent) | %.0f | %.2f | %.2f |\n", mb / Median(p2p_secs),
-              Median(seed_cpu) / gb, Median(peer_cpu) / gb);
-  std::printf("\nratio shoal/curl throughput: %.2f\n", Median(curl_secs) / Median(p2p_secs));
+  std::printf(
+      "| path | MB/s | ratio to curl | CPU-s/GB sender | CPU-s/GB receiver |\n|---|---|---|---|---|\n");
+  std::printf("| curl <- docker-registry | %.0f | 1.00 | (registry) | %.2f |\n",
+              mb / Median(curl_secs), Median(curl_cpu) / gb);
+  for (const auto& [name, side] :
+       {std::pair{"shoal peer <- seed (preheat into the cache, verified)", &pair},
+        std::pair{"shoal mirror client <- peer <- seed", &mirror}}) {
+    std::printf("| %s | %.0f | %.2f | %.2f | %.2f |\n", name, mb / Median(side->secs),
+                Median(curl_secs) / Median(side->secs), Median(side->seed_cpu) / gb,
+                Median(side->peer_cpu) / gb);
+  }
+  std::printf("\nratio shoal pair / curl throughput: %.2f\n",
+              Median(curl_secs) / Median(pair.secs));
   std::printf("cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s\n",
               mb / cold);
+  uint64_t seed_peak = std::max(pair.seed_peak, mirror.seed_peak);
+  uint64_t peer_peak = std::max(pair.peer_peak, mirror.peer_peak);
   std::printf(
       "peak RSS (VmHWM, includes mapped page cache with --disk-io mmap): seed %.0f MiB, peer %.0f "
       "MiB\n",
       seed_peak / 1048576.0, peer_peak / 1048576.0);
   std::printf(
       "peak anonymous RSS (RssAnon, the daemon's own memory): seed %.0f MiB, peer %.0f MiB\n",
-      seed_anon_peak / 1048576.0, peer_anon_peak / 1048576.0);
+      std::max(pair.seed_anon_peak, mirror.seed_anon_peak) / 1048576.0,
+      std::max(pair.peer_anon_peak, mirror.peer_anon_peak) / 1048576.0);
   return 0;
 }
 

@@ -289,7 +289,7 @@ absl::Status BlobFetchRun::Run(std::optional<uint64_t> known_size) {
   last_byte_to_verified_ = verified_at - last_chunk_at;
   if (last_segment_.has_value()) {
     Metrics().segments_ready_total.Add();
-    if (events_.on_segment) events_.on_segment(last_segment_->index, last_segment_->piece_sha1_raw);
+    if (events_.on_segment) events_.on_segment(*last_segment_);
   }
   ReportProgress(journal_->chunk_count(), true);
   journal_.reset();
@@ -479,7 +479,7 @@ void BlobFetchRun::EmitDurableSegments(uint32_t durable_prefix) {
          durable_prefix >= ChunksThrough(hashed_segments_.front().index)) {
     Metrics().segments_ready_total.Add();
     if (events_.on_segment) {
-      events_.on_segment(hashed_segments_.front().index, hashed_segments_.front().piece_sha1_raw);
+      events_.on_segment(hashed_segments_.front());
     }
     hashed_segments_.pop_front();
   }

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/blob_hasher.h"
 #include "common/blob_store.h"
 #include "common/clock.h"
 #include "common/digest.h"
@@ -35,7 +36,7 @@ struct BlobFetchEvents {
   // contiguous prefix passes the end of segment k, with the SHA-1 of each piece of
   // that segment (the last piece may be short). The last segment is reported only
   // after the whole blob's sha256 matched its digest.
-  std::function<void(SegmentIndex k, const std::vector<std::string>& piece_sha1_raw)> on_segment;
+  std::function<void(const HashedSegment& segment)> on_segment;
   // Bytes received from the origin in this Fetch so far, and the contiguous durable prefix.
   std::function<void(uint64_t bytes_from_origin_total, uint64_t contiguous_bytes)> on_progress;
 };

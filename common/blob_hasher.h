@@ -1,6 +1,6 @@
 // Hashes a blob's bytes in order, in one pass: the SHA-256 of the whole blob (its
-// OCI digest) and the SHA-1 of every piece of every segment (what each segment's
-// torrent needs). Segment boundaries are piece boundaries (SegmentPlan guarantees
+// OCI digest), its chaining state at every piece boundary (piece_chain.h) and the
+// SHA-1 of every piece of every segment (what each segment's torrent needs). Segment boundaries are piece boundaries (SegmentPlan guarantees
 // segment_size % piece_size == 0), so a piece never spans two segments; the last
 // piece of a segment may be short.
 #pragma once
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/hashing.h"
+#include "common/piece_chain.h"
 #include "common/segment_plan.h"
 
 namespace shoal {
@@ -18,6 +19,9 @@ namespace shoal {
 struct HashedSegment {
   SegmentIndex index = 0;
   std::vector<std::string> piece_sha1_raw;  // 20 raw bytes each, in piece order
+  // SHA-256 state at each piece's start, then at the segment's end unless it is
+  // the blob's last (SegmentChain::states).
+  std::string piece_states;
 };
 
 class BlobHasher {
@@ -39,7 +43,7 @@ class BlobHasher {
   void ClosePiece();
 
   SegmentPlan plan_;
-  Hasher sha256_{Hasher::Kind::kSha256};
+  Sha256Chain sha256_;
   Hasher piece_{Hasher::Kind::kSha1};
   uint64_t hashed_ = 0;
   uint64_t piece_filled_ = 0;

@@ -1,10 +1,13 @@
 #include "common/piece_write_tracker.h"
 
 #include <libtorrent/disk_buffer_holder.hpp>
+#include <libtorrent/settings_pack.hpp>
 #include <libtorrent/peer_request.hpp>
 #include <libtorrent/storage_defs.hpp>
 #include <utility>
 #include <vector>
+
+#include "common/piece_chain_check.h"
 
 namespace shoal {
 
@@ -13,8 +16,12 @@ namespace shoal {
 // torrent also drops its entry.
 class TrackingDiskIo final : public lt::disk_interface {
  public:
-  TrackingDiskIo(std::unique_ptr<lt::disk_interface> inner, PieceWriteTracker* tracker)
-      : inner_(std::move(inner)), tracker_(tracker) {}
+  TrackingDiskIo(std::unique_ptr<lt::disk_interface> inner, PieceWriteTracker* tracker,
+                 const PieceChainRegistry* chains, lt::io_context& ios, int hash_threads)
+      : inner_(std::move(inner)),
+        tracker_(tracker),
+        chains_(chains),
+        pool_(ios, tracker, hash_threads) {}
 
   lt::storage_holder new_torrent(lt::storage_params const& p,
                                  std::shared_ptr<void> const& torrent) override {
@@ -66,6 +73,12 @@ class TrackingDiskIo final : public lt::disk_interface {
       lt::disk_job_flags_t flags,
       std::function<void(lt::piece_index_t, lt::sha1_hash const&, lt::storage_error const&)> h)
       override {
+    const lt::sha1_hash ih = InfoHash(s);
+    // A v1 torrent (no v2 hashes asked for) with a chain: SHA-256 from the chain.
+    if (auto chain = chains_ ? chains_->Find(ih) : nullptr; chain && v2.empty()) {
+      pool_.Submit(ih, std::move(chain), p, std::move(h));
+      return;
+    }
     inner_->async_hash(s, p, v2, flags, std::move(h));
   }
   void async_hash2(
@@ -117,7 +130,10 @@ class TrackingDiskIo final : public lt::disk_interface {
   std::vector<lt::open_file_state> get_status(lt::storage_index_t s) const override {
     return inner_->get_status(s);
   }
-  void abort(bool wait) override { inner_->abort(wait); }
+  void abort(bool wait) override {
+    pool_.Stop();
+    inner_->abort(wait);
+  }
   void submit_jobs() override { inner_->submit_jobs(); }
   void settings_updated() override { inner_->settings_updated(); }
 
@@ -135,6 +151,8 @@ class TrackingDiskIo final : public lt::disk_interface {
 
   std::unique_ptr<lt::disk_interface> inner_;
   PieceWriteTracker* tracker_;
+  const PieceChainRegistry* chains_;
+  ChainHashPool pool_;
   absl::Mutex mu_;
   absl::flat_hash_map<lt::storage_index_t, Storage> storages_ ABSL_GUARDED_BY(mu_);
 };
@@ -143,6 +161,24 @@ bool PieceWriteTracker::Unwritten(const lt::sha1_hash& ih, int piece) const {
   absl::MutexLock l(&mu_);
   auto t = pieces_.find(ih);
   return t != pieces_.end() && t->second.contains(piece);
+}
+
+PieceWriteTracker::WriteState PieceWriteTracker::AwaitWritten(const lt::sha1_hash& ih, int piece,
+                                                              absl::Duration timeout) const {
+  auto state = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto t = pieces_.find(ih);
+    if (t == pieces_.end()) return WriteState::kWritten;
+    auto p = t->second.find(piece);
+    if (p == t->second.end()) return WriteState::kWritten;
+    if (p->second.in_flight > 0) return WriteState::kInFlight;
+    return p->second.failed ? WriteState::kFailed : WriteState::kWritten;
+  };
+  absl::MutexLock l(&mu_);
+  auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return state() != WriteState::kInFlight;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&settled), timeout);
+  return state();
 }
 
 void PieceWriteTracker::WriteIssued(const lt::sha1_hash& ih, int piece) {
@@ -182,12 +218,14 @@ void PieceWriteTracker::Forget(const lt::sha1_hash& ih) {
   pieces_.erase(ih);
 }
 
-lt::disk_io_constructor_type PieceWriteTracker::Wrap(lt::disk_io_constructor_type inner) {
-  return
-      [this, inner = std::move(inner)](lt::io_context& ios, lt::settings_interface const& sett,
-                                       lt::counters& cnt) -> std::unique_ptr<lt::disk_interface> {
-        return std::make_unique<TrackingDiskIo>(inner(ios, sett, cnt), this);
-      };
+lt::disk_io_constructor_type PieceWriteTracker::Wrap(lt::disk_io_constructor_type inner,
+                                                     const PieceChainRegistry* chains) {
+  return [this, chains, inner = std::move(inner)](
+             lt::io_context& ios, lt::settings_interface const& sett,
+             lt::counters& cnt) -> std::unique_ptr<lt::disk_interface> {
+    return std::make_unique<TrackingDiskIo>(inner(ios, sett, cnt), this, chains, ios,
+                                            sett.get_int(lt::settings_pack::hashing_threads));
+  };
 }
 
 }  // namespace shoal

@@ -4,6 +4,8 @@
 // pass, the mirror) could see a hole. This wraps libtorrent's disk I/O
 // (delegating everything to the real one) and counts each piece's writes in
 // flight; a piece is "written" when its last write completed without error.
+// Torrents registered in a PieceChainRegistry have their pieces checked against
+// the blob's SHA-256 chain instead of SHA-1 (piece_chain_check.h).
 #pragma once
 
 #include <functional>
@@ -16,8 +18,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace shoal {
+
+class PieceChainRegistry;
 
 class PieceWriteTracker {
  public:
@@ -30,8 +35,14 @@ class PieceWriteTracker {
   // libtorrent clears the piece to fetch it again).
   bool Unwritten(const lt::sha1_hash& info_hash, int piece) const;
 
-  // libtorrent's disk I/O made by `inner`, wrapped so writes are counted here.
-  lt::disk_io_constructor_type Wrap(lt::disk_io_constructor_type inner);
+  enum class WriteState { kWritten, kInFlight, kFailed };
+  // Waits up to `timeout` for the piece's writes in flight to complete.
+  WriteState AwaitWritten(const lt::sha1_hash& info_hash, int piece, absl::Duration timeout) const;
+
+  // libtorrent's disk I/O made by `inner`, wrapped so writes are counted here and
+  // the torrents in `chains` are checked against their chain.
+  lt::disk_io_constructor_type Wrap(lt::disk_io_constructor_type inner,
+                                    const PieceChainRegistry* chains);
 
  private:
   friend class TrackingDiskIo;

@@ -14,7 +14,19 @@ std::string SegmentResumePath(const BlobStore& store, const BlobDigest& d, Segme
   return absl::StrCat(store.SegmentPath(d, k), ".resume");
 }
 
+namespace {
+std::string SegmentStatesPath(const BlobStore& store, const BlobDigest& d, SegmentIndex k) {
+  return absl::StrCat(store.SegmentPath(d, k), ".states");
+}
+}  // namespace
+
+// The states first: a .torrent without its .states beside it would load as
+// metadata no peer can check piece by piece.
 absl::Status SaveSegmentMeta(const BlobStore& store, const BlobDigest& d, const v1::SegmentMeta& meta) {
+  if (auto s = WriteFileAtomically(SegmentStatesPath(store, d, meta.index()), meta.piece_states());
+      !s.ok()) {
+    return s;
+  }
   return WriteFileAtomically(SegmentTorrentPath(store, d, meta.index()), meta.torrent());
 }
 
@@ -29,21 +41,26 @@ absl::StatusOr<v1::SegmentMeta> LoadSegmentMeta(const BlobStore& store, const Bl
   meta.set_torrent(*bytes);
   meta.set_info_hash(*hash);
   meta.set_length(length);
+  if (auto states = ReadFile(SegmentStatesPath(store, d, k)); states.ok()) {
+    meta.set_piece_states(*states);
+  }
   return meta;
 }
 
 absl::StatusOr<v1::SegmentMeta> SeedCompleteSegment(const BlobStore& store, TorrentEngine& engine,
                                                     const BlobDigest& d, const SegmentPlan& plan,
-                                                    SegmentIndex k,
-                                                    const std::vector<std::string>& piece_sha1_raw) {
+                                                    const HashedSegment& segment) {
+  const SegmentIndex k = segment.index;
   uint64_t length = plan.SegmentLength(k);
-  auto torrent = MakeSegmentTorrent(BlobStore::SegmentFileName(k), length, plan.piece_size(), piece_sha1_raw);
+  auto torrent = MakeSegmentTorrent(BlobStore::SegmentFileName(k), length, plan.piece_size(),
+                                    segment.piece_sha1_raw);
   if (!torrent.ok()) return torrent.status();
   v1::SegmentMeta meta;
   meta.set_index(k);
   meta.set_torrent(torrent->bencoded);
   meta.set_info_hash(torrent->info_hash_hex);
   meta.set_length(length);
+  meta.set_piece_states(segment.piece_states);
   if (auto s = SaveSegmentMeta(store, d, meta); !s.ok()) return s;
   auto added = engine.AddSegment(meta.torrent(), store.BlobDir(d), TorrentEngine::AddMode::kSeed, "");
   if (!added.ok()) return added.status();

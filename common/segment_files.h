@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/blob_hasher.h"
 #include "common/blob_store.h"
 #include "common/torrent_engine.h"
 #include "shoal/v1/scheduler.pb.h"
@@ -23,8 +24,7 @@ absl::StatusOr<v1::SegmentMeta> LoadSegmentMeta(const BlobStore& store, const Bl
 // the data and starts seeding it. Same bytes give the same torrent everywhere.
 absl::StatusOr<v1::SegmentMeta> SeedCompleteSegment(const BlobStore& store, TorrentEngine& engine,
                                                     const BlobDigest& d, const SegmentPlan& plan,
-                                                    SegmentIndex k,
-                                                    const std::vector<std::string>& piece_sha1_raw);
+                                                    const HashedSegment& segment);
 
 v1::BlobLayout LayoutOf(const SegmentPlan& plan);
 absl::StatusOr<SegmentPlan> PlanOf(const v1::BlobLayout& layout);

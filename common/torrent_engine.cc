@@ -6,6 +6,7 @@
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/posix_disk_io.hpp>
+#include <libtorrent/torrent_info.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
@@ -20,10 +21,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/piece_chain_check.h"
 #include "common/piece_write_tracker.h"
 #include "common/pieces_on_disk.h"
 #include "common/torrent_settings.h"
@@ -56,7 +59,8 @@ class TorrentEngine::Impl {
     lt::session_params params(MakeTorrentSettings(options_));
     params.disk_io_constructor =
         writes_.Wrap(options_.disk_io == "posix" ? lt::posix_disk_io_constructor
-                                                 : lt::default_disk_io_constructor);
+                                                 : lt::default_disk_io_constructor,
+                     &chains_);
     session_ = std::make_unique<lt::session>(std::move(params));
     session_->set_alert_notify([this] {
       std::lock_guard<std::mutex> l(mu_);
@@ -128,7 +132,8 @@ class TorrentEngine::Impl {
   }
 
   absl::StatusOr<std::string> Add(const std::string& bytes, const std::string& save_dir,
-                                  TorrentEngine::AddMode mode, const std::string& resume_path) {
+                                  TorrentEngine::AddMode mode, const std::string& resume_path,
+                                  const SegmentChain* chain) {
     const bool complete = mode == TorrentEngine::AddMode::kSeed;
     const bool standby = mode == TorrentEngine::AddMode::kStandby;
     lt::error_code ec;
@@ -138,6 +143,20 @@ class TorrentEngine::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("segment torrent does not parse: ", ec.message()));
     std::string hash = HexOf(ti->info_hashes().v1);
+    if (chain != nullptr) {
+      if (chain->pieces() != ti->num_pieces() ||
+          chain->length != static_cast<uint64_t>(ti->total_size())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "segment ", hash.substr(0, 12), ": its piece states cover ", chain->pieces(),
+            " pieces, its torrent has ", ti->num_pieces()));
+      }
+      auto entry = std::make_shared<PieceChainRegistry::Entry>();
+      entry->path = absl::StrCat(save_dir, "/", ti->files().file_path(lt::file_index_t{0}));
+      entry->chain = *chain;
+      entry->matched = std::make_unique<std::atomic<bool>[]>(static_cast<size_t>(chain->pieces()));
+      for (lt::piece_index_t p : ti->piece_range()) entry->expected_sha1.push_back(ti->hash_for_piece(p));
+      chains_.Add(ti->info_hashes().v1, std::move(entry));
+    }
     lt::add_torrent_params atp;
     if (!complete && !resume_path.empty()) {
       auto resume = ReadFile(resume_path);
@@ -241,10 +260,17 @@ class TorrentEngine::Impl {
     });
   }
 
+  bool PieceMatchedChain(const std::string& hash, int piece) const {
+    if (hash.size() != 2 * lt::sha1_hash::size()) return false;
+    const std::string raw = absl::HexStringToBytes(hash);
+    return chains_.Matched(lt::sha1_hash(raw.data()), piece);
+  }
+
   void RemoveTorrent(const std::string& hash) {
     Post([this, hash](lt::session& s) {
       auto it = torrents_.find(hash);
       if (it == torrents_.end()) return;
+      chains_.Remove(it->second.handle.info_hashes().v1);
       s.remove_torrent(it->second.handle);
       torrents_.erase(it);
       std::lock_guard<std::mutex> l(status_mu_);
@@ -493,8 +519,9 @@ class TorrentEngine::Impl {
   TorrentEngineOptions options_;
   TorrentEvents events_;
   std::shared_ptr<spdlog::logger> log_;
-  // Before session_: the session's disk I/O calls into it until the session is gone.
+  // Before session_: the session's disk I/O calls into them until the session is gone.
   PieceWriteTracker writes_;
+  PieceChainRegistry chains_;
   std::unique_ptr<lt::session> session_;
   std::thread owner_;
   const int recv_payload_idx_ = lt::find_metric_idx("net.recv_payload_bytes");
@@ -535,10 +562,14 @@ TorrentEngine::~TorrentEngine() { Stop(); }
 
 absl::StatusOr<std::string> TorrentEngine::AddSegment(const std::string& torrent_bytes,
                                                       const std::string& save_dir, AddMode mode,
-                                                      const std::string& resume_path) {
-  return impl_->Add(torrent_bytes, save_dir, mode, resume_path);
+                                                      const std::string& resume_path,
+                                                      const SegmentChain* chain) {
+  return impl_->Add(torrent_bytes, save_dir, mode, resume_path, chain);
 }
 void TorrentEngine::Activate(const std::string& info_hash) { impl_->Activate(info_hash); }
+bool TorrentEngine::PieceMatchedChain(const std::string& info_hash, int piece) const {
+  return impl_->PieceMatchedChain(info_hash, piece);
+}
 void TorrentEngine::ConnectPeers(const std::string& info_hash,
                                  const std::vector<std::pair<std::string, int>>& endpoints) {
   impl_->Connect(info_hash, endpoints);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/piece_chain.h"
 #include "common/transfer_config.h"
 
 namespace shoal {
@@ -67,9 +68,16 @@ class TorrentEngine {
   // the info-hash). resume_path: libtorrent resume data is read from it when
   // present and written to it periodically and on finish/stop, so a killed daemon
   // resumes.
+  // chain: when given, libtorrent's piece check runs SHA-256 from the blob's
+  // chaining states (piece_chain.h) instead of SHA-1, so a piece that passed has
+  // been checked against the blob's digest.
   absl::StatusOr<std::string> AddSegment(const std::string& torrent_bytes,
                                          const std::string& save_dir, AddMode mode,
-                                         const std::string& resume_path);
+                                         const std::string& resume_path,
+                                         const SegmentChain* chain = nullptr);
+  // The piece matched the chain the segment was added with, in this process (a
+  // piece libtorrent took from resume data has not).
+  bool PieceMatchedChain(const std::string& info_hash, int piece) const;
   // A kStandby segment starts requesting pieces.
   void Activate(const std::string& info_hash);
   void ConnectPeers(const std::string& info_hash,

@@ -276,32 +276,42 @@ void BlobDownload::Send(const v1::AnnounceRequest& req) {
   if (stream_) stream_->Send(req);
 }
 
-// Advances the verified prefix piece by piece. A piece is marked here only when it
-// passed its SHA-1 in libtorrent and all its blocks are in the file (the engine
-// holds piece_finished back until its writes complete), so it is read once, for
-// the blob's sha256, and not checked again. A read that comes up short (a file
-// replaced under us) is retried later; the sha256 at the end is the guard.
+// Advances the verified prefix piece by piece. A piece that matched its chain
+// link in libtorrent's check (and whose blocks are all in the file: the engine
+// holds piece_finished back until its writes complete) is not read again. A piece
+// held from before this process (resume data, found on disk; libtorrent reports
+// those finished too) is read and checked here. A read that comes up short (a file replaced under us) is retried later.
 void BlobDownload::AdvanceHash() {
   hash_backlog_ = false;
-  for (int round = 0;; ++round) {
-    if (round == kHashPiecesPerRound) {
-      // More may be hashable: the worker comes back at once, after it has added
+  for (int reads = 0;;) {
+    if (reads == kHashPiecesPerRound) {
+      // More may be checkable: the worker comes back at once, after it has added
       // the segments that the pieces which just landed let into the window.
       hash_backlog_ = true;
       return;
     }
     uint64_t offset, length;
+    int piece;
+    std::optional<SegmentChain> chain;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (!plan_ || hashed_upto_ >= plan_->blob_size()) return;
       SegmentIndex k = plan_->SegmentOf(hashed_upto_);
       uint64_t in_seg = hashed_upto_ - plan_->SegmentOffset(k);
-      uint32_t piece = static_cast<uint32_t>(in_seg / plan_->piece_size());
+      piece = static_cast<int>(in_seg / plan_->piece_size());
       const Segment& seg = segments_[k];
-      if (piece >= seg.pieces.size() || !seg.pieces[piece]) return;
-      offset = hashed_upto_;
+      if (static_cast<size_t>(piece) >= seg.pieces.size() || !seg.pieces[piece]) return;
       length = std::min<uint64_t>(plan_->piece_size(), plan_->SegmentLength(k) - in_seg);
+      if (ctx_->engine->PieceMatchedChain(seg.info_hash, piece)) {
+        hashed_upto_ += length;
+        cv_.notify_all();
+        continue;
+      }
+      if (!seg.chain) return;  // its metadata has not come yet
+      offset = hashed_upto_;
+      chain = seg.chain;
     }
+    ++reads;
     std::vector<char>& buf = hash_buffer_;
     buf.resize(static_cast<size_t>(length));
     auto n = Read(offset, buf.data(), buf.size());
@@ -311,11 +321,34 @@ void BlobDownload::AdvanceHash() {
       return;
     }
     recheck_fails_ = 0;
-    sha256_.Update(buf.data(), buf.size());
+    if (!PieceMatchesChain(*chain, piece, buf.data(), buf.size())) {
+      chain_mismatch_ = absl::StrCat("the piece at byte ", offset,
+                                     " held from before does not match the digest");
+      return;
+    }
     std::lock_guard<std::mutex> l(mu_);
     hashed_upto_ = offset + length;
     cv_.notify_all();
   }
+}
+
+absl::Status BlobDownload::ChainIsWhole() const {
+  if (!plan_) return absl::FailedPreconditionError("no layout");
+  if (plan_->blob_size() == 0) {
+    return Sha256Hex("") == request_.digest.hex()
+               ? absl::OkStatus()
+               : absl::DataLossError("an empty blob does not hash to the digest");
+  }
+  for (SegmentIndex k = 0; k < segments_.size(); ++k) {
+    if (!segments_[k].chain) {
+      return absl::DataLossError(absl::StrCat("segment ", k, " has no piece states"));
+    }
+    if (k > 0 && !ChainsJoin(*segments_[k - 1].chain, *segments_[k].chain)) {
+      return absl::DataLossError(
+          absl::StrCat("segment ", k, " does not start where segment ", k - 1, " ended"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void BlobDownload::RunOrigin(const std::string& why) {
@@ -336,7 +369,6 @@ void BlobDownload::RunOrigin(const std::string& why) {
     origin_fetch_ = true;
   }
   for (const auto& h : hashes) ctx_->engine->Remove(h);
-  sha256_ = Hasher(Hasher::Kind::kSha256);
   if (why.find("did not match") != std::string::npos) (void)ctx_->store->Discard(d);
   auto origin = MakeHttpOriginClient(MakeOriginClientOptions(ctx_->config), creds_);
   BlobFetcher fetcher(*origin, *ctx_->store, ctx_->config.transfer, Clock::Real());
@@ -352,14 +384,15 @@ void BlobDownload::RunOrigin(const std::string& why) {
   };
   // What this peer fetched itself it seeds at once, with the same deterministic
   // segment torrents a seed would make, so other peers can use it as a parent.
-  events.on_segment = [&](SegmentIndex k, const std::vector<std::string>& pieces) {
+  events.on_segment = [&](const HashedSegment& segment) {
+    const SegmentIndex k = segment.index;
     std::optional<SegmentPlan> plan;
     {
       std::lock_guard<std::mutex> l(mu_);
       plan = plan_;
     }
     if (!plan || k >= plan->segment_count() || plan->SegmentLength(k) == 0) return;
-    auto meta = SeedCompleteSegment(*ctx_->store, *ctx_->engine, d, *plan, k, pieces);
+    auto meta = SeedCompleteSegment(*ctx_->store, *ctx_->engine, d, *plan, segment);
     if (!meta.ok()) {
       log_->warn("blob {} segment {}: cannot seed it: {}", d.Short(), k, meta.status().message());
       return;

@@ -2,8 +2,10 @@
 // scheduler (announce stream: layout, segment metadata, parents), adds each
 // segment torrent to the node's libtorrent session as its metadata arrives,
 // hashes the blob's contiguous prefix as pieces land (so readers can stream it
-// in order and the digest is known the moment the last piece lands), and marks
-// the cache entry verified only when the sha256 matches. Falls back to the
+// in order), and marks the cache entry verified only when the sha256 matches.
+// Each piece is checked against the blob's digest on its own, from the SHA-256
+// chaining states in the segment metadata (common/piece_chain.h): libtorrent's
+// piece check runs that instead of SHA-1, so bytes are hashed once, as they land. Falls back to the
 // origin when the scheduler says so, is unreachable, or the seed failed.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include "common/blob_store.h"
 #include "common/daemon_config.h"
 #include "common/hashing.h"
+#include "common/piece_chain.h"
 #include "common/logging.h"
 #include "common/scheduler_client.h"
 #include "common/segment_plan.h"
@@ -78,7 +81,8 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
     bool standby = false;  // added and connected, waiting for a slot in the window
     bool finished = false;
     bool have_sent = false;
-    std::vector<bool> pieces;  // passed the hash and in the file
+    std::vector<bool> pieces;  // held, in the file
+    std::optional<SegmentChain> chain;  // from the metadata, once it arrived
   };
 
   void Run();
@@ -93,6 +97,9 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   void ActivateStandbySegments();
   size_t ActiveSegments() const;  // mu_ held
   void AdvanceHash();
+  // Every piece matched its link: do the links make one chain from SHA-256's
+  // initial state to the digest? mu_ held.
+  absl::Status ChainIsWhole() const;
   void Finish(absl::Status status);
   void Send(const v1::AnnounceRequest& req);
   uint64_t ContiguousEnd() const;  // mu_ held
@@ -126,7 +133,7 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   // only).
   uint64_t recheck_offset_ = 0;
   int recheck_fails_ = 0;
-  // AdvanceHash stopped after kHashPiecesPerRound pieces with more to do (worker only).
+  // AdvanceHash stopped after kHashPiecesPerRound pieces read with more to do (worker only).
   bool hash_backlog_ = false;
   static constexpr int kHashPiecesPerRound = 4;
   bool origin_bytes_readable_ = false;  // origin fallback: contiguous_origin_ is readable
@@ -141,8 +148,9 @@ class BlobDownload : public BlobTransfer, public std::enable_shared_from_this<Bl
   absl::Status status_;
   std::atomic<bool> cancel_{false};
 
-  Hasher sha256_{Hasher::Kind::kSha256};    // worker thread only
-  std::vector<char> hash_buffer_;           // worker thread only: one piece, reused
+  // A piece held from before (resume data, found on disk) failed its chain check.
+  std::string chain_mismatch_;     // worker thread only
+  std::vector<char> hash_buffer_;  // worker thread only: one piece, reused
   std::unique_ptr<AnnounceStream> stream_;  // worker thread only (Send locks stream_mu_)
   std::mutex stream_mu_;
   std::thread worker_;

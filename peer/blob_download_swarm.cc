@@ -171,13 +171,26 @@ void BlobDownload::AddPendingSegments() {
       }
       mode = TorrentEngine::AddMode::kStandby;
     }
+    absl::StatusOr<SegmentChain> chain = absl::FailedPreconditionError("no layout");
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (plan_) chain = MakeSegmentChain(*plan_, m.index(), m.piece_states(), request_.digest);
+      if (!chain.ok()) {
+        // Without its states no piece of the segment can be checked on its own.
+        fallback_reason_ = absl::StrCat("the scheduler sent unusable metadata for segment ",
+                                        m.index(), ": ", chain.status().message());
+        cv_.notify_all();
+        return;
+      }
+    }
     if (auto s = SaveSegmentMeta(*ctx_->store, request_.digest, m); !s.ok()) {
       log_->warn("blob {} segment {}: {}", request_.digest.Short(), m.index(), s.message());
     }
     ctx_->route_segment(m.info_hash(), request_.digest);
     auto added =
         ctx_->engine->AddSegment(m.torrent(), ctx_->store->BlobDir(request_.digest), mode,
-                                 SegmentResumePath(*ctx_->store, request_.digest, m.index()));
+                                 SegmentResumePath(*ctx_->store, request_.digest, m.index()),
+                                 &*chain);
     if (!added.ok()) {
       log_->error("blob {} segment {}: {}", request_.digest.Short(), m.index(),
                   added.status().message());
@@ -188,6 +201,7 @@ void BlobDownload::AddPendingSegments() {
     Segment& seg = segments_[m.index()];
     seg.info_hash = *added;
     seg.added = true;
+    seg.chain = std::move(*chain);
     seg.standby = mode == TorrentEngine::AddMode::kStandby;
     for (size_t i = 0; i < have.size() && i < seg.pieces.size(); ++i)
       seg.pieces[i] = seg.pieces[i] || have[i];
@@ -310,6 +324,12 @@ bool BlobDownload::RunSwarm() {
       if (st && st->finished) OnTorrentFinished(hash);
     }
     AdvanceHash();
+    if (!chain_mismatch_.empty()) {
+      log_->error("blob {}: {}; discarding and refetching", d.Short(), chain_mismatch_);
+      std::lock_guard<std::mutex> l(mu_);
+      fallback_reason_ = "bytes held from before did not match the digest";
+      return false;
+    }
 
     std::vector<std::string> banned;
     std::vector<SegmentIndex> newly_have;
@@ -353,12 +373,15 @@ bool BlobDownload::RunSwarm() {
       Send(req);
     }
     if (all_hashed) {
-      std::string got = sha256_.FinalHex();
-      if (got != d.hex()) {
-        log_->error(
-            "blob {}: bytes from the swarm hash to sha256:{}, not the digest; discarding and "
-            "refetching",
-            d.Short(), got.substr(0, 12));
+      absl::Status whole;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        whole = ChainIsWhole();
+      }
+      if (!whole.ok()) {
+        log_->error("blob {}: every piece matched its piece states, but {}; discarding and "
+                    "refetching",
+                    d.Short(), whole.message());
         std::lock_guard<std::mutex> l(mu_);
         fallback_reason_ = "swarm bytes did not match the digest";
         return false;

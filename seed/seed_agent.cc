@@ -239,10 +239,11 @@ void SeedAgent::RunFetch(std::shared_ptr<SeedBlob> blob) {
     }
     Send(blob, req);
   };
-  events.on_segment = [&](SegmentIndex k, const std::vector<std::string>& pieces) {
+  events.on_segment = [&](const HashedSegment& segment) {
+    const SegmentIndex k = segment.index;
     auto plan = PlanOf(blob->layout);
     if (!plan.ok() || plan->SegmentLength(k) == 0) return;
-    auto published = SeedCompleteSegment(*store_, *engine_, blob->digest, *plan, k, pieces);
+    auto published = SeedCompleteSegment(*store_, *engine_, blob->digest, *plan, segment);
     if (!published.ok()) {
       log_->error("blob {} segment {}: cannot seed it: {}", short_digest, k, published.status().message());
       return;

@@ -40,13 +40,19 @@ TEST(BenchPreheatStatus, AHostAbsentFromOneBlobIsNotDone) {
 }
 
 TEST(BenchPreheatStatus, ANodesFinishTimeIsItsLastBlobsFinishTime) {
+  // The shape the scheduler's JobStatusJson gives: finish times in blob_timings.
   auto s = ParseJobStatus(R"({"id": "j", "state": "running", "blobs": [
       {"digest": "sha256:aa", "size": 1, "hosts": [
-         {"host_id": "node-1", "state": "succeeded", "finished_unix_ms": 5000},
-         {"host_id": "node-2", "state": "succeeded", "finished_unix_ms": 7000}]},
+         {"host_id": "node-1", "state": "succeeded"},
+         {"host_id": "node-2", "state": "succeeded"}]},
       {"digest": "sha256:bb", "size": 1, "hosts": [
-         {"host_id": "node-1", "state": "succeeded", "finished_unix_ms": 9000},
-         {"host_id": "node-2", "state": "running", "finished_unix_ms": 0}]}]})");
+         {"host_id": "node-1", "state": "succeeded"},
+         {"host_id": "node-2", "state": "running"}]}],
+    "blob_timings": [
+      {"digest": "sha256:aa", "host_id": "node-1", "finished_unix_ms": 5000},
+      {"digest": "sha256:aa", "host_id": "node-2", "finished_unix_ms": 7000},
+      {"digest": "sha256:bb", "host_id": "node-1", "finished_unix_ms": 9000},
+      {"digest": "sha256:bb", "host_id": "node-2", "finished_unix_ms": 0}]})");
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->HostFinishedUnixMs("node-1"), 9000);
   EXPECT_EQ(s->HostFinishedUnixMs("node-2"), 0) << "a blob still running has no finish time";

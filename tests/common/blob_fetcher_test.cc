@@ -55,9 +55,9 @@ struct Recorded {
   BlobFetchEvents Events() {
     BlobFetchEvents ev;
     ev.on_layout = [this](const SegmentPlan& p) { layout = p; };
-    ev.on_segment = [this](SegmentIndex k, const std::vector<std::string>& sha1s) {
-      segment_order.push_back(k);
-      pieces[k] = sha1s;
+    ev.on_segment = [this](const HashedSegment& s) {
+      segment_order.push_back(s.index);
+      pieces[s.index] = s.piece_sha1_raw;
     };
     ev.on_progress = [this](uint64_t, uint64_t contiguous) {
       EXPECT_GE(contiguous, last_contiguous) << "contiguous prefix went backwards";
@@ -183,10 +183,10 @@ TEST_F(BlobFetcherTest, FirstSegmentIsReportedBeforeTheLastChunkArrives) {
   Recorded rec;
   BlobFetchEvents ev = rec.Events();
   auto record_segment = ev.on_segment;
-  ev.on_segment = [&](SegmentIndex k, const std::vector<std::string>& p) {
-    record_segment(k, p);
+  ev.on_segment = [&](const HashedSegment& s) {
+    record_segment(s);
     std::lock_guard<std::mutex> l(mu);
-    if (k == 0) segment0 = true;
+    if (s.index == 0) segment0 = true;
     cv.notify_all();
   };
   ASSERT_TRUE(fetcher.Fetch(digest_, repo_, ev, nullptr).ok());
@@ -375,9 +375,10 @@ TEST_F(BlobFetcherTest, EmptyBlob) {
   BlobFetcher fetcher(origin_, *store_, Config(), clock_);
   std::vector<SegmentIndex> segments;
   BlobFetchEvents ev;
-  ev.on_segment = [&](SegmentIndex k, const std::vector<std::string>& p) {
-    segments.push_back(k);
-    EXPECT_TRUE(p.empty());
+  ev.on_segment = [&](const HashedSegment& s) {
+    segments.push_back(s.index);
+    EXPECT_TRUE(s.piece_sha1_raw.empty());
+    EXPECT_TRUE(s.piece_states.empty()) << "an empty blob has no pieces, so no states";
   };
   ASSERT_TRUE(fetcher.Fetch(d, repo_, ev, nullptr).ok());
   EXPECT_EQ(segments, (std::vector<SegmentIndex>{0}));

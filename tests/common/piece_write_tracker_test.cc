@@ -75,6 +75,7 @@ struct Fixture {
   std::vector<std::function<void(lt::storage_error const&)>> writes;
   std::vector<int> written;
   PieceWriteTracker tracker{[this](const lt::sha1_hash&, int piece) { written.push_back(piece); }};
+  lt::io_context ios;  // before `disk`, which holds on to it
   std::unique_ptr<lt::disk_interface> disk;
   lt::file_storage files;
   std::string path = "/nonexistent";
@@ -83,12 +84,11 @@ struct Fixture {
   lt::storage_holder storage;
 
   Fixture() {
-    lt::io_context ios;
     lt::counters counters;
     lt::settings_pack settings;
     auto make = tracker.Wrap([this](lt::io_context&, lt::settings_interface const&, lt::counters&) {
       return std::make_unique<FakeDiskIo>(&writes);
-    });
+    }, /*chains=*/nullptr);
     disk = make(ios, settings, counters);
     storage = disk->new_torrent(
         lt::storage_params(files, nullptr, path, lt::storage_mode_sparse, prio, ih), nullptr);

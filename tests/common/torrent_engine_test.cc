@@ -1,7 +1,8 @@
 // TorrentEngine with real libtorrent sessions on loopback: a seeding engine and a
 // downloading one. A standby segment connects to its parent and fetches only its
 // first piece; it is not finished (no event, Status().finished false) until it is
-// activated and every piece is in its file.
+// activated and every piece is in its file. A segment added with the blob's
+// SHA-256 chain has its pieces checked against it, not against the torrent's SHA-1.
 #include "common/torrent_engine.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/blob_hasher.h"
 #include "common/file_util.h"
 #include "common/hashing.h"
 #include "common/segment_torrent.h"
@@ -29,9 +31,37 @@ constexpr uint64_t kLength = 9 * kPieceSize + 1234;  // 10 pieces, the last one 
 struct Recorded {
   std::mutex mu;
   std::set<int> pieces;
+  int banned = 0;
   int finished = 0;
   size_t pieces_at_finish = 0;  // a segment is finished only with every piece in
 };
+
+// The chain of a blob made of `bytes` alone (one segment, so its last piece is
+// checked against the digest).
+SegmentChain ChainFor(const std::string& bytes) {
+  auto plan = SegmentPlan::Create(bytes.size(), 16 * kPieceSize, kPieceSize);
+  EXPECT_TRUE(plan.ok());
+  BlobHasher hasher(*plan);
+  hasher.Update(bytes.data(), bytes.size());
+  HashedSegment seg;
+  EXPECT_TRUE(hasher.PopSegment(&seg));
+  auto digest = BlobDigest::Parse(hasher.Sha256Digest());
+  auto chain = MakeSegmentChain(*plan, 0, seg.piece_states, *digest);
+  EXPECT_TRUE(chain.ok()) << chain.status();
+  return *chain;
+}
+
+SegmentTorrent TorrentFor(const std::string& bytes) {
+  std::vector<std::string> hashes;
+  for (uint64_t off = 0; off < bytes.size(); off += kPieceSize) {
+    Hasher sha1(Hasher::Kind::kSha1);
+    sha1.Update(bytes.data() + off, std::min<uint64_t>(kPieceSize, bytes.size() - off));
+    hashes.push_back(sha1.FinalRaw());
+  }
+  auto torrent = MakeSegmentTorrent("seg-00000", bytes.size(), kPieceSize, hashes);
+  EXPECT_TRUE(torrent.ok()) << torrent.status();
+  return *torrent;
+}
 
 template <typename Pred>
 bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
@@ -52,15 +82,7 @@ class TorrentEngineTest : public ::testing::Test {
     std::mt19937 rng(7);
     bytes_.resize(kLength);
     for (char& c : bytes_) c = static_cast<char>(rng());
-    std::vector<std::string> hashes;
-    for (uint64_t off = 0; off < kLength; off += kPieceSize) {
-      Hasher sha1(Hasher::Kind::kSha1);
-      sha1.Update(bytes_.data() + off, std::min<uint64_t>(kPieceSize, kLength - off));
-      hashes.push_back(sha1.FinalRaw());
-    }
-    auto torrent = MakeSegmentTorrent("seg-00000", kLength, kPieceSize, hashes);
-    ASSERT_TRUE(torrent.ok()) << torrent.status();
-    torrent_ = *torrent;
+    torrent_ = TorrentFor(bytes_);
     auto seed_dir = dir_->Subdir("seed");
     auto peer_dir = dir_->Subdir("peer");
     ASSERT_TRUE(seed_dir.ok() && peer_dir.ok());
@@ -81,6 +103,10 @@ class TorrentEngineTest : public ::testing::Test {
       std::lock_guard<std::mutex> l(rec_.mu);
       rec_.finished++;
       rec_.pieces_at_finish = rec_.pieces.size();
+    };
+    events.on_peer_banned = [this](const std::string&, const std::string&, int) {
+      std::lock_guard<std::mutex> l(rec_.mu);
+      rec_.banned++;
     };
     auto peer = TorrentEngine::Create(opts, events);
     ASSERT_TRUE(peer.ok()) << peer.status();
@@ -178,6 +204,47 @@ TEST_F(TorrentEngineTest, AddingAStandbySegmentAgainToDownloadActivatesIt) {
   EXPECT_EQ(*again, *hash);
   ASSERT_TRUE(WaitFor([&] { return FinishedEvents() == 1; }, std::chrono::seconds(30)));
   EXPECT_EQ(PiecesAtFinish(), 10u);
+}
+
+TEST_F(TorrentEngineTest, WithAChainEveryPieceIsCheckedAgainstIt) {
+  SegmentChain chain = ChainFor(bytes_);
+  auto hash = peer_->AddSegment(torrent_.bencoded, peer_dir_, TorrentEngine::AddMode::kDownload,
+                                "", &chain);
+  ASSERT_TRUE(hash.ok()) << hash.status();
+  peer_->ConnectPeers(*hash, {{"127.0.0.1", seed_->listen_port()}});
+  ASSERT_TRUE(WaitFor([&] { return FinishedEvents() == 1; }, std::chrono::seconds(30)));
+  EXPECT_EQ(PiecesAtFinish(), 10u);
+  auto got = ReadFile(peer_dir_ + "/seg-00000");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == bytes_);
+}
+
+// A parent whose torrent and bytes agree (SHA-1 would pass) but whose piece 3 is
+// not the blob's: the chain rejects that piece, every other piece lands, and the
+// segment never finishes.
+TEST_F(TorrentEngineTest, APieceThatPassesSha1ButNotTheChainIsRejected) {
+  std::string altered = bytes_;
+  altered[3 * kPieceSize + 10] ^= 1;
+  SegmentTorrent altered_torrent = TorrentFor(altered);
+  auto bad_dir = dir_->Subdir("bad-seed");
+  ASSERT_TRUE(bad_dir.ok());
+  ASSERT_TRUE(WriteFileAtomically(*bad_dir + "/seg-00000", altered).ok());
+  ASSERT_TRUE(
+      seed_->AddSegment(altered_torrent.bencoded, *bad_dir, TorrentEngine::AddMode::kSeed, "")
+          .ok());
+
+  SegmentChain chain = ChainFor(bytes_);  // what the blob really is
+  auto hash = peer_->AddSegment(altered_torrent.bencoded, peer_dir_,
+                                TorrentEngine::AddMode::kDownload, "", &chain);
+  ASSERT_TRUE(hash.ok()) << hash.status();
+  peer_->ConnectPeers(*hash, {{"127.0.0.1", seed_->listen_port()}});
+  ASSERT_TRUE(WaitFor([&] { return PiecesSeen() == 9; }, std::chrono::seconds(30)))
+      << "pieces: " << PiecesSeen();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::lock_guard<std::mutex> l(rec_.mu);
+  EXPECT_EQ(rec_.pieces.count(3), 0u) << "the altered piece passed";
+  EXPECT_EQ(rec_.finished, 0);
+  EXPECT_GE(rec_.banned, 1) << "the parent that sent it is banned";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -218,6 +219,7 @@ TEST_F(BlobSliceTest, MirrorRefusesBadRequestsWithOciErrors) {
   }
 }
 
+
 }  // namespace
 }  // namespace shoal::testkit
 
@@ -270,6 +272,59 @@ TEST_F(BlobSliceTest, CorruptedCacheEntryIsDiscardedAndRefetched) {
   // The refetch came from the swarm (the seed), not the origin.
   RegistryAccessLog log = registry_->ReadAccessLog();
   EXPECT_EQ(log.Blob(layer.digest).bytes_served, layer.size) << log.Summary();
+}
+
+// A peer killed mid-download keeps its pieces; after the restart it checks each
+// one it held against the blob's piece states before serving it. A piece whose
+// bytes changed on disk meanwhile is caught there, and the bytes served still
+// match the digest.
+TEST_F(BlobSliceTest, APieceHeldFromBeforeThatNoLongerMatchesIsCaught) {
+  ClusterOptions o = Options();
+  o.peers = 1;
+  auto cluster = StartCluster(o);
+  ASSERT_NE(cluster, nullptr);
+  const BlobFile& layer = image_.platforms[0].layers[0];  // spans 3 segments
+  HttpCall call;
+  call.url = absl::StrCat("http://", cluster->mirror(0), "/v2/", image_.spec.repository, "/blobs/",
+                          layer.digest, "?ns=", registry_->host_port());
+  call.timeout = absl::Seconds(120);
+  auto first = HttpFetch(call);
+  ASSERT_TRUE(first.ok()) << first.status() << cluster->LogTails();
+  ASSERT_EQ(Sha256Of(first->body), layer.digest);
+
+  // As if the peer had died before its last check: every piece on disk, the
+  // entry not verified; and one byte of the middle segment changed meanwhile.
+  Daemon& peer = cluster->peer(0);
+  ASSERT_TRUE(cluster->Kill(peer, SIGKILL).ok());
+  const std::string dir =
+      absl::StrCat(peer.data_dir, "/blobs/sha256/", layer.digest.substr(7));
+  {
+    std::ifstream in(dir + "/meta.json");
+    nlohmann::json meta = nlohmann::json::parse(in);
+    ASSERT_TRUE(meta["verified"].get<bool>());
+    meta["verified"] = false;
+    std::ofstream(dir + "/meta.json") << meta.dump();
+    std::fstream f(dir + "/seg-00001", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(5000);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(5000);
+    f.write(&c, 1);
+  }
+  ASSERT_TRUE(cluster->Restart(peer).ok()) << cluster->LogTails();
+  auto second = HttpFetch(call);
+  ASSERT_TRUE(second.ok()) << second.status() << cluster->LogTails();
+  EXPECT_FALSE(second->status == 200 && second->body.size() == layer.size &&
+               Sha256Of(second->body) != layer.digest)
+      << "the changed piece was served as part of the blob";
+  auto third = HttpFetch(call);  // a client that saw a broken pull asks again
+  ASSERT_TRUE(third.ok()) << third.status() << cluster->LogTails();
+  EXPECT_EQ(third->status, 200);
+  EXPECT_EQ(Sha256Of(third->body), layer.digest) << cluster->LogTails();
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(peer.log_path),
+                                "held from before does not match the digest"))
+      << cluster->LogTails();
 }
 
 }  // namespace
