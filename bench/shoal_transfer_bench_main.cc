@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -175,8 +176,17 @@ int Main(int argc, char** argv) {
   // A preheat job onto peer n alone; seconds from the POST to the scheduler's
   // record of the blob verified on the peer (both clocks are this machine's).
   auto preheat_onto = [&](int n) {
+    // "ready" is logged before the peer has registered: a job naming it may come
+    // back unknown_host for a moment.
     absl::Time t0 = absl::Now();
     auto id = jobs.Submit(image_ref, absl::StrCat("hosts:", peer_id(n)), "");
+    for (int tries = 0; !id.ok() && absl::StrContains(id.status().message(), "unknown_host") &&
+                        tries < 100;
+         ++tries) {
+      absl::SleepFor(absl::Milliseconds(50));
+      t0 = absl::Now();
+      id = jobs.Submit(image_ref, absl::StrCat("hosts:", peer_id(n)), "");
+    }
     if (!id.ok()) {
       std::fprintf(stderr, "preheat job: %s\n", std::string(id.status().message()).c_str());
       std::exit(1);
@@ -200,7 +210,9 @@ int Main(int argc, char** argv) {
   };
 
   auto [warm, warm_url] = start_peer(0);
+  const double seed_cpu0 = SampleProcess(seed->pid()).cpu_seconds;
   double cold = CurlToFile(warm_url, dir + "/warm.out", size);
+  const double cold_seed_cpu = SampleProcess(seed->pid()).cpu_seconds - seed_cpu0;
   warm->Stop();
   drop_peer_data(0);
   // Baseline and shoal alternate, so load from other work on a shared machine
@@ -242,8 +254,10 @@ int Main(int argc, char** argv) {
   }
   std::printf("\nratio shoal pair / curl throughput: %.2f\n",
               Median(curl_secs) / Median(pair.secs));
-  std::printf("cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s\n",
-              mb / cold);
+  std::printf(
+      "cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s, seed %.2f "
+      "CPU-s/GB (fetch, hash, seed)\n",
+      mb / cold, cold_seed_cpu / gb);
   uint64_t seed_peak = std::max(pair.seed_peak, mirror.seed_peak);
   uint64_t peer_peak = std::max(pair.peer_peak, mirror.peer_peak);
   std::printf(

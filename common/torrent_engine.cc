@@ -187,7 +187,14 @@ class TorrentEngine::Impl {
     atp.save_path = save_dir;
     atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused |
                    lt::torrent_flags::duplicate_is_error);
-    if (complete) atp.flags |= lt::torrent_flags::seed_mode;
+    if (complete) {
+      // Seed mode alone makes libtorrent hash each piece again the first time a
+      // peer asks for it. The bytes were hashed as they arrived (the segment's
+      // metadata comes from that pass, or the blob was verified whole), and every
+      // downloader checks each piece it gets, so that extra pass is skipped.
+      atp.flags |= lt::torrent_flags::seed_mode;
+      atp.verified_pieces.resize(ti->num_pieces(), true);
+    }
     if (standby) {
       // One piece wanted, not none: a torrent that wants nothing counts as finished
       // and libtorrent connects it only on its once-a-second tick.
