@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <sstream>
@@ -12,21 +14,51 @@
 
 namespace shoal::bench {
 
+namespace {
+
+// utime + stime from a /proc/.../stat file, in seconds.
+double StatCpuSeconds(const std::string& path) {
+  std::ifstream stat(path);
+  std::string line;
+  if (!std::getline(stat, line)) return 0;
+  // Fields after the ")" that closes the command name; utime and stime are 14 and 15.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+std::map<int, double> ThreadCpuSeconds(pid_t pid) {
+  std::map<int, double> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string tid = t.path().filename().string();
+    out[std::stoi(tid)] = StatCpuSeconds(t.path().string() + "/stat");
+  }
+  return out;
+}
+
+double BusiestThreadSeconds(const std::map<int, double>& before,
+                            const std::map<int, double>& after) {
+  double busiest = 0;
+  for (const auto& [tid, secs] : after) {
+    auto it = before.find(tid);
+    busiest = std::max(busiest, secs - (it == before.end() ? 0 : it->second));
+  }
+  return busiest;
+}
+
 ProcSample SampleProcess(pid_t pid) {
   ProcSample s;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  s.cpu_seconds = StatCpuSeconds("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (std::getline(stat, line)) {
-    // Fields after the ")" that closes the command name; utime and stime are 14 and 15.
-    std::istringstream rest(line.substr(line.rfind(')') + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i == 14) utime = std::stoull(field);
-      if (i == 15) stime = std::stoull(field);
-    }
-    s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   while (std::getline(status, line)) {
     auto kb = [&](const char* key) -> uint64_t {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 
 namespace shoal::bench {
 
@@ -28,6 +29,12 @@ class PeakAnonRss {
 };
 
 ProcSample SampleProcess(pid_t pid);
+// CPU seconds of each thread of a process, by thread id.
+std::map<int, double> ThreadCpuSeconds(pid_t pid);
+// The most CPU any one thread used between two ThreadCpuSeconds samples: the
+// stage a faster machine with more cores could not spread out.
+double BusiestThreadSeconds(const std::map<int, double>& before,
+                            const std::map<int, double>& after);
 // CPU seconds of reaped children of this process (RUSAGE_CHILDREN).
 double ChildrenCpuSeconds();
 

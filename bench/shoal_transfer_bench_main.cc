@@ -41,6 +41,7 @@ double Median(std::vector<double> v) {
 // One shoal measurement's runs: wall seconds and each daemon's CPU and memory.
 struct Side {
   std::vector<double> secs, seed_cpu, peer_cpu;
+  std::vector<double> seed_thread, peer_thread;  // the busiest thread's CPU seconds
   uint64_t seed_peak = 0, peer_peak = 0, seed_anon_peak = 0, peer_anon_peak = 0;
 };
 
@@ -52,6 +53,8 @@ class SideSampler {
         peer_(peer),
         s0_(SampleProcess(seed)),
         p0_(SampleProcess(peer)),
+        st0_(ThreadCpuSeconds(seed)),
+        pt0_(ThreadCpuSeconds(peer)),
         seed_anon_(seed),
         peer_anon_(peer) {}
   void Finish(Side* side) {
@@ -59,6 +62,8 @@ class SideSampler {
     side->peer_anon_peak = std::max(side->peer_anon_peak, peer_anon_.Stop());
     ProcSample s1 = SampleProcess(seed_), p1 = SampleProcess(peer_);
     side->seed_cpu.push_back(s1.cpu_seconds - s0_.cpu_seconds);
+    side->seed_thread.push_back(BusiestThreadSeconds(st0_, ThreadCpuSeconds(seed_)));
+    side->peer_thread.push_back(BusiestThreadSeconds(pt0_, ThreadCpuSeconds(peer_)));
     side->peer_cpu.push_back(p1.cpu_seconds - p0_.cpu_seconds);
     side->seed_peak = std::max(side->seed_peak, s1.peak_rss_bytes);
     side->peer_peak = std::max(side->peer_peak, p1.peak_rss_bytes);
@@ -67,6 +72,7 @@ class SideSampler {
  private:
   pid_t seed_, peer_;
   ProcSample s0_, p0_;
+  std::map<int, double> st0_, pt0_;
   PeakAnonRss seed_anon_, peer_anon_;
 };
 
@@ -252,7 +258,13 @@ int Main(int argc, char** argv) {
                 Median(curl_secs) / Median(side->secs), Median(side->seed_cpu) / gb,
                 Median(side->peer_cpu) / gb);
   }
-  std::printf("\nratio shoal pair / curl throughput: %.2f\n",
+  // curl is one thread: all of its CPU is its busiest thread's.
+  std::printf(
+      "\nbusiest single thread, CPU-s/GB (what more cores could not spread): curl %.2f; pair: seed "
+      "%.2f, peer %.2f; mirror path: seed %.2f, peer %.2f\n",
+      Median(curl_cpu) / gb, Median(pair.seed_thread) / gb, Median(pair.peer_thread) / gb,
+      Median(mirror.seed_thread) / gb, Median(mirror.peer_thread) / gb);
+  std::printf("ratio shoal pair / curl throughput: %.2f\n",
               Median(curl_secs) / Median(pair.secs));
   std::printf(
       "cold pull through the mirror (origin -> seed -> peer, pipelined): %.0f MB/s, seed %.2f "
