@@ -143,7 +143,9 @@ class TorrentEngine::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("segment torrent does not parse: ", ec.message()));
     std::string hash = HexOf(ti->info_hashes().v1);
-    if (chain != nullptr) {
+    // Registered once: adding a known segment again (a standby one for download)
+    // must not forget which of its pieces already matched.
+    if (chain != nullptr && !chains_.Find(ti->info_hashes().v1)) {
       if (chain->pieces() != ti->num_pieces() ||
           chain->length != static_cast<uint64_t>(ti->total_size())) {
         return absl::InvalidArgumentError(absl::StrCat(
