@@ -70,12 +70,14 @@ void ChainHashPool::Loop() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    const bool match = Check(job, buffer);
+    const bool match = Check(job, buffer);  // false for a piece the torrent does not have
     const int piece = static_cast<int>(job.piece);
-    lt::sha1_hash answer = job.entry->expected_sha1[static_cast<size_t>(piece)];
+    const auto& expected = job.entry->expected_sha1;
+    lt::sha1_hash answer = match ? expected[static_cast<size_t>(piece)] : lt::sha1_hash();
     if (match) {
       job.entry->matched[piece].store(true);
-    } else {
+    } else if (piece >= 0 && static_cast<size_t>(piece) < expected.size()) {
+      answer = expected[static_cast<size_t>(piece)];
       answer[0] = static_cast<char>(answer[0] ^ 0xff);  // anything but the expected hash
     }
     boost::asio::post(ios_, [h = std::move(job.handler), p = job.piece, answer] {
