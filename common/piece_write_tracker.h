@@ -1,7 +1,7 @@
 // Tells when every block of a piece is in its file. libtorrent 2.0's mmap storage
 // hashes a piece from its store buffer and posts piece_finished while block
-// writes may still be queued, so a reader of the segment file (the peer's hash
-// pass, the mirror) could see a hole. This wraps libtorrent's disk I/O
+// writes may still be queued, so a reader of the segment file (the chain check,
+// the peer's check of pieces held from before, the mirror) could see a hole. This wraps libtorrent's disk I/O
 // (delegating everything to the real one) and counts each piece's writes in
 // flight; a piece is "written" when its last write completed without error.
 // Torrents registered in a PieceChainRegistry have their pieces checked against
