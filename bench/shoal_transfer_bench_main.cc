@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -171,6 +170,11 @@ int Main(int argc, char** argv) {
         {"--scheduler", sched_addr, "--ip", ip, "--host-id", peer_id(n), "--data-dir",
          absl::StrCat(dir, "/peer", n), "--mirror-listen", mirror, "--insecure-registry", reg,
          "--segment-size", segment, "--piece-size", piece, "--disk-io", disk_io});
+    // "ready" comes before the peer has registered; a job naming it needs it registered.
+    if (auto s = p->WaitForLogLine("registered with the scheduler as", absl::Seconds(30)); !s.ok()) {
+      std::fprintf(stderr, "shoal-peer did not register:\n%s\n", p->LogTail().c_str());
+      std::exit(1);
+    }
     return std::make_pair(std::move(p), absl::StrCat("http://", mirror, path, "?ns=", reg));
   };
   auto drop_peer_data = [&](int n) {
@@ -182,17 +186,8 @@ int Main(int argc, char** argv) {
   // A preheat job onto peer n alone; seconds from the POST to the scheduler's
   // record of the blob verified on the peer (both clocks are this machine's).
   auto preheat_onto = [&](int n) {
-    // "ready" is logged before the peer has registered: a job naming it may come
-    // back unknown_host for a moment.
     absl::Time t0 = absl::Now();
     auto id = jobs.Submit(image_ref, absl::StrCat("hosts:", peer_id(n)), "");
-    for (int tries = 0; !id.ok() && absl::StrContains(id.status().message(), "unknown_host") &&
-                        tries < 100;
-         ++tries) {
-      absl::SleepFor(absl::Milliseconds(50));
-      t0 = absl::Now();
-      id = jobs.Submit(image_ref, absl::StrCat("hosts:", peer_id(n)), "");
-    }
     if (!id.ok()) {
       std::fprintf(stderr, "preheat job: %s\n", std::string(id.status().message()).c_str());
       std::exit(1);

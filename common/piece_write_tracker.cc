@@ -157,28 +157,29 @@ class TrackingDiskIo final : public lt::disk_interface {
   absl::flat_hash_map<lt::storage_index_t, Storage> storages_ ABSL_GUARDED_BY(mu_);
 };
 
+// Only pieces with writes in flight or a failed write are listed.
+PieceWriteTracker::WriteState PieceWriteTracker::StateOf(const lt::sha1_hash& ih,
+                                                         int piece) const {
+  auto t = pieces_.find(ih);
+  if (t == pieces_.end()) return WriteState::kWritten;
+  auto p = t->second.find(piece);
+  if (p == t->second.end()) return WriteState::kWritten;
+  return p->second.in_flight > 0 ? WriteState::kInFlight : WriteState::kFailed;
+}
+
 bool PieceWriteTracker::Unwritten(const lt::sha1_hash& ih, int piece) const {
   absl::MutexLock l(&mu_);
-  auto t = pieces_.find(ih);
-  return t != pieces_.end() && t->second.contains(piece);
+  return StateOf(ih, piece) != WriteState::kWritten;
 }
 
 PieceWriteTracker::WriteState PieceWriteTracker::AwaitWritten(const lt::sha1_hash& ih, int piece,
                                                               absl::Duration timeout) const {
-  auto state = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto t = pieces_.find(ih);
-    if (t == pieces_.end()) return WriteState::kWritten;
-    auto p = t->second.find(piece);
-    if (p == t->second.end()) return WriteState::kWritten;
-    if (p->second.in_flight > 0) return WriteState::kInFlight;
-    return p->second.failed ? WriteState::kFailed : WriteState::kWritten;
-  };
   absl::MutexLock l(&mu_);
   auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return state() != WriteState::kInFlight;
+    return StateOf(ih, piece) != WriteState::kInFlight;
   };
   mu_.AwaitWithTimeout(absl::Condition(&settled), timeout);
-  return state();
+  return StateOf(ih, piece);
 }
 
 void PieceWriteTracker::WriteIssued(const lt::sha1_hash& ih, int piece) {

@@ -50,6 +50,7 @@ class PieceWriteTracker {
     int in_flight = 0;
     bool failed = false;
   };
+  WriteState StateOf(const lt::sha1_hash& ih, int piece) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteIssued(const lt::sha1_hash& ih, int piece);
   void WriteDone(const lt::sha1_hash& ih, int piece, bool ok);
   void Clear(const lt::sha1_hash& ih, int piece);

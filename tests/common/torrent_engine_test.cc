@@ -116,6 +116,20 @@ class TorrentEngineTest : public ::testing::Test {
     ASSERT_TRUE(seeded.ok()) << seeded.status();
   }
 
+  // Downloads the segment from the seed (checked against `chain` when given) and
+  // expects every piece in before the finish event and the seed's bytes on disk.
+  void DownloadWhole(const SegmentChain* chain) {
+    auto hash = peer_->AddSegment(torrent_.bencoded, peer_dir_, TorrentEngine::AddMode::kDownload,
+                                  "", chain);
+    ASSERT_TRUE(hash.ok()) << hash.status();
+    peer_->ConnectPeers(*hash, {{"127.0.0.1", seed_->listen_port()}});
+    ASSERT_TRUE(WaitFor([&] { return FinishedEvents() == 1; }, std::chrono::seconds(30)));
+    EXPECT_EQ(PiecesAtFinish(), 10u);
+    auto got = ReadFile(peer_dir_ + "/seg-00000");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == bytes_);
+  }
+
   size_t PiecesSeen() {
     std::lock_guard<std::mutex> l(rec_.mu);
     return rec_.pieces.size();
@@ -181,17 +195,7 @@ TEST_F(TorrentEngineTest, StandbySegmentFetchesOnlyItsFirstPieceUntilActivated) 
   EXPECT_TRUE(*got == bytes_) << "downloaded segment differs from the seed's bytes";
 }
 
-TEST_F(TorrentEngineTest, DownloadSegmentFetchesEveryPiece) {
-  auto hash =
-      peer_->AddSegment(torrent_.bencoded, peer_dir_, TorrentEngine::AddMode::kDownload, "");
-  ASSERT_TRUE(hash.ok()) << hash.status();
-  peer_->ConnectPeers(*hash, {{"127.0.0.1", seed_->listen_port()}});
-  ASSERT_TRUE(WaitFor([&] { return FinishedEvents() == 1; }, std::chrono::seconds(30)));
-  EXPECT_EQ(PiecesAtFinish(), 10u);
-  auto got = ReadFile(peer_dir_ + "/seg-00000");
-  ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(*got == bytes_);
-}
+TEST_F(TorrentEngineTest, DownloadSegmentFetchesEveryPiece) { DownloadWhole(nullptr); }
 
 TEST_F(TorrentEngineTest, AddingAStandbySegmentAgainToDownloadActivatesIt) {
   auto hash = peer_->AddSegment(torrent_.bencoded, peer_dir_, TorrentEngine::AddMode::kStandby, "");
@@ -208,15 +212,7 @@ TEST_F(TorrentEngineTest, AddingAStandbySegmentAgainToDownloadActivatesIt) {
 
 TEST_F(TorrentEngineTest, WithAChainEveryPieceIsCheckedAgainstIt) {
   SegmentChain chain = ChainFor(bytes_);
-  auto hash = peer_->AddSegment(torrent_.bencoded, peer_dir_, TorrentEngine::AddMode::kDownload,
-                                "", &chain);
-  ASSERT_TRUE(hash.ok()) << hash.status();
-  peer_->ConnectPeers(*hash, {{"127.0.0.1", seed_->listen_port()}});
-  ASSERT_TRUE(WaitFor([&] { return FinishedEvents() == 1; }, std::chrono::seconds(30)));
-  EXPECT_EQ(PiecesAtFinish(), 10u);
-  auto got = ReadFile(peer_dir_ + "/seg-00000");
-  ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(*got == bytes_);
+  DownloadWhole(&chain);
 }
 
 // A parent whose torrent and bytes agree (SHA-1 would pass) but whose piece 3 is

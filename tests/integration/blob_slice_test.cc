@@ -72,6 +72,16 @@ class BlobSliceTest : public ::testing::Test {
 
   std::string ImageRef() const { return image_.Reference(registry_->host_port()); }
 
+  // GET of the image's first layer (it spans 3 segments) from peer 0's mirror.
+  HttpCall FirstLayerCall(const ShoalCluster& cluster) const {
+    HttpCall call;
+    call.url = absl::StrCat("http://", cluster.mirror(0), "/v2/", image_.spec.repository,
+                            "/blobs/", image_.platforms[0].layers[0].digest,
+                            "?ns=", registry_->host_port());
+    call.timeout = absl::Seconds(120);
+    return call;
+  }
+
   // A fresh containerd (a new node's content store) pulls the image through the
   // peer's mirror; every blob must land with its digest and size.
   void PullThroughMirror(ShoalCluster& cluster, int peer) {
@@ -228,6 +238,18 @@ namespace {
 
 std::string Sha256Of(const std::string& body) { return "sha256:" + shoal::Sha256Hex(body); }
 
+// Flips the bits of the byte at `offset` in the file at `path`, in place.
+void FlipByte(const std::string& path, std::streamoff offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(offset);
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x5a);
+  f.seekp(offset);
+  f.write(&c, 1);
+  ASSERT_TRUE(f.good()) << "cannot change byte " << offset << " of " << path;
+}
+
 // A cached blob whose bytes no longer match its digest (disk rot, tampering) is
 // never served whole: the mirror cuts the response before the last byte,
 // discards the entry, and the next request gets the blob again from the swarm.
@@ -237,10 +259,7 @@ TEST_F(BlobSliceTest, CorruptedCacheEntryIsDiscardedAndRefetched) {
   auto cluster = StartCluster(o);
   ASSERT_NE(cluster, nullptr);
   const BlobFile& layer = image_.platforms[0].layers[0];  // spans 3 segments
-  HttpCall call;
-  call.url = absl::StrCat("http://", cluster->mirror(0), "/v2/", image_.spec.repository, "/blobs/",
-                          layer.digest, "?ns=", registry_->host_port());
-  call.timeout = absl::Seconds(120);
+  HttpCall call = FirstLayerCall(*cluster);
   auto first = HttpFetch(call);
   ASSERT_TRUE(first.ok()) << first.status() << cluster->LogTails();
   ASSERT_EQ(first->status, 200);
@@ -249,15 +268,7 @@ TEST_F(BlobSliceTest, CorruptedCacheEntryIsDiscardedAndRefetched) {
   // Flip one byte in the middle segment file on the peer's disk.
   std::string seg = absl::StrCat(cluster->peer(0).data_dir, "/blobs/sha256/", layer.digest.substr(7), "/seg-00001");
   ASSERT_TRUE(std::filesystem::exists(seg)) << seg;
-  {
-    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(1000);
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x5a);
-    f.seekp(1000);
-    f.write(&c, 1);
-  }
+  FlipByte(seg, 1000);
   auto second = HttpFetch(call);
   bool whole_and_wrong = second.ok() && second->status == 200 && second->body.size() == layer.size &&
                          Sha256Of(second->body) != layer.digest;
@@ -284,10 +295,7 @@ TEST_F(BlobSliceTest, APieceHeldFromBeforeThatNoLongerMatchesIsCaught) {
   auto cluster = StartCluster(o);
   ASSERT_NE(cluster, nullptr);
   const BlobFile& layer = image_.platforms[0].layers[0];  // spans 3 segments
-  HttpCall call;
-  call.url = absl::StrCat("http://", cluster->mirror(0), "/v2/", image_.spec.repository, "/blobs/",
-                          layer.digest, "?ns=", registry_->host_port());
-  call.timeout = absl::Seconds(120);
+  HttpCall call = FirstLayerCall(*cluster);
   auto first = HttpFetch(call);
   ASSERT_TRUE(first.ok()) << first.status() << cluster->LogTails();
   ASSERT_EQ(Sha256Of(first->body), layer.digest);
@@ -304,14 +312,8 @@ TEST_F(BlobSliceTest, APieceHeldFromBeforeThatNoLongerMatchesIsCaught) {
     ASSERT_TRUE(meta["verified"].get<bool>());
     meta["verified"] = false;
     std::ofstream(dir + "/meta.json") << meta.dump();
-    std::fstream f(dir + "/seg-00001", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(5000);
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x5a);
-    f.seekp(5000);
-    f.write(&c, 1);
   }
+  FlipByte(dir + "/seg-00001", 5000);
   ASSERT_TRUE(cluster->Restart(peer).ok()) << cluster->LogTails();
   auto second = HttpFetch(call);
   ASSERT_TRUE(second.ok()) << second.status() << cluster->LogTails();
